@@ -1,0 +1,25 @@
+// ESLint flat config: the recommended JS rules plus typescript-eslint's recommended rules.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    {ignores: ["dist/**", "node_modules/**", "models/**"]},
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        files: ["**/*.ts"],
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", {argsIgnorePattern: "^_", varsIgnorePattern: "^_"}],
+            "no-constant-condition": ["error", {checkLoops: false}]
+        }
+    },
+    {
+        files: ["bin/**/*.js", "eslint.config.js", ".ci/**/*.js"],
+        languageOptions: {globals: {process: "readonly", console: "readonly"}}
+    },
+    {
+        // The sampling core is engine-free: it must never import node-llama-cpp.
+        files: ["src/sampling/**/*.ts"],
+        rules: {"no-restricted-imports": ["error", {paths: ["node-llama-cpp"], patterns: ["node-llama-cpp/*", "../engine/*", "../cli/*", "../generate/*"]}]}
+    }
+);

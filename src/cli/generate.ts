@@ -1,0 +1,122 @@
+/**
+ * `llmgen [prompt]`: generate text with a sampling chain (one or many samples) or beam search, and
+ * stream it to stdout as plain text or NDJSON events.
+ */
+import type {Command} from "commander";
+import {runBeamSearch, beamTokenEvents} from "../generate/beam.js";
+import {runSampling, type SampleResult, type TokenEvent} from "../generate/sample.js";
+import {UsageError} from "../errors.js";
+import {randomSeed} from "../sampling/index.js";
+import {info, outputStyle} from "./io.js";
+import {
+    addModelOptions, addSamplingOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
+} from "./options.js";
+import {decorate, interruptHandling, openEngine, readPrompt} from "./session.js";
+import {chooseStrategy} from "./strategyFlags.js";
+import {writeOut} from "./stdout.js";
+
+export interface GenerateFlags extends ModelFlags, SamplingFlags {
+    samples: string;
+    json?: boolean;
+    topLogprobs?: string;
+}
+
+export function configureGenerate(cmd: Command): Command {
+    addModelOptions(addSamplingOptions(cmd))
+        .option("--samples <n>", "generate n independent samples of the same prompt, in parallel sequences", "1")
+        .option("--json", "NDJSON events on stdout: one per token, one \"done\" per sample")
+        .option("--top-logprobs <n>", "with --json: the n most probable alternatives at every token");
+    return cmd;
+}
+
+export async function generateAction(promptArg: string | undefined, flags: GenerateFlags, cmd: Command): Promise<number> {
+    const prompt = readPrompt(promptArg);
+    if (prompt === undefined) {
+        cmd.outputHelp();
+        return 0;
+    }
+    const style = outputStyle({color: flags.color});
+    const {strategy, isDefault} = chooseStrategy(flags);
+    const run = runSettings(flags);
+    const settings = engineSettings(flags);
+    const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
+    const topLogprobs = parseNumber("--top-logprobs", flags.topLogprobs, intAtLeast(0, 100), "an integer from 0 to 100");
+    if (strategy.kind === "beam" && samples > 1)
+        throw new UsageError("--samples does not apply to beam search (it is deterministic); drop --samples or the beams");
+    const seed = run.seed ?? randomSeed();
+    const interrupt = interruptHandling();
+    const sequences = strategy.kind === "beam" ? strategy.width : samples;
+    const engine = await openEngine(flags, settings, style, sequences, interrupt.signal);
+    try {
+        const promptTokens = engine.tokenize(prompt);
+        engine.checkPromptFits(promptTokens);
+        const fancy = decorate(style) && !flags.json;
+        if (fancy && samples === 1) writeOut(style.out.dim(prompt));
+        const started = performance.now();
+        let results: Array<Pick<SampleResult, "sample" | "text" | "tokens" | "stopReason">>;
+        if (strategy.kind === "beam") {
+            const beam = await runBeamSearch(engine, {
+                promptTokens, width: strategy.width, lengthPenalty: run.lengthPenalty, maxTokens: run.maxTokens,
+                ignoreEos: run.ignoreEos, stops: run.stops, signal: interrupt.signal
+            });
+            const best = beam.beams[0]!;
+            const seconds = (performance.now() - started) / 1000;
+            if (flags.json) {
+                for (const e of beamTokenEvents(engine, promptTokens, best)) writeOut(JSON.stringify(e) + "\n");
+                writeOut(JSON.stringify({
+                    type: "done", sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason, seed,
+                    strategy: beam.spec, tokensPerSecond: round(best.ids.length / seconds),
+                    lengthPenalty: run.lengthPenalty,
+                    beams: beam.beams.map((b) => ({text: b.text, tokens: b.ids.length, score: b.score, sumLogprob: b.sumLogprob, stopReason: b.stopReason}))
+                }) + "\n");
+            } else {
+                writeOut(best.text + "\n");
+            }
+            results = [{sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason}];
+        } else {
+            const buffered: string[] = Array.from({length: samples}, () => "");
+            const onText = flags.json ? undefined : (sample: number, text: string): void => {
+                if (sample === 0) writeOut(text);
+                else buffered[sample] += text;
+            };
+            const onToken = flags.json ? (e: TokenEvent): void => {
+                writeOut(JSON.stringify({type: "token", ...e}) + "\n");
+            } : undefined;
+            const done = await runSampling(engine, {
+                promptTokens, strategy: strategy.spec, samples, seed, maxTokens: run.maxTokens, stops: run.stops,
+                ignoreEos: run.ignoreEos, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal,
+                onText, onToken,
+                onDone: (r) => {
+                    if (flags.json) {
+                        writeOut(JSON.stringify({
+                            type: "done", sample: r.sample, text: r.text, tokens: r.tokens, stopReason: r.stopReason,
+                            seed: r.seed, strategy: r.strategy, tokensPerSecond: round(r.tokensPerSecond)
+                        }) + "\n");
+                    }
+                }
+            });
+            if (!flags.json) {
+                writeOut("\n");
+                for (let i = 1; i < samples; i++) {
+                    if (fancy) info(style.err.dim(`── sample ${i + 1}/${samples} ──`));
+                    writeOut(buffered[i] + "\n");
+                }
+            }
+            results = done;
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const total = results.reduce((n, r) => n + r.tokens, 0);
+        if (fancy || settings.verbose) {
+            const reasons = [...new Set(results.map((r) => r.stopReason))].join(", ");
+            info(style.err.dim(`${total} tokens, ${(total / seconds).toFixed(1)} tok/s, stop: ${reasons}, seed ${seed}, strategy ${strategy.spec}${isDefault ? " (default)" : ""}`));
+        }
+        return interrupt.interrupted() ? 130 : 0;
+    } finally {
+        interrupt.dispose();
+        await engine.dispose();
+    }
+}
+
+function round(x: number): number {
+    return Math.round(x * 100) / 100;
+}

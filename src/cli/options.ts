@@ -1,0 +1,121 @@
+/**
+ * Option groups shared by the commands (model/engine options, sampling options) and their
+ * validation with zod: every bad value is a UsageError naming the flag, its range and the fix.
+ */
+import {Option, type Command} from "commander";
+import {z} from "zod";
+import {UsageError} from "../errors.js";
+
+export const DEFAULT_MAX_TOKENS = 256;
+
+export interface ModelFlags {
+    model?: string;
+    modelsDir?: string;
+    gpu: "auto" | "cuda" | "vulkan" | "cpu";
+    threads?: string;
+    ctxSize?: string;
+    verbose?: boolean;
+    debug?: boolean;
+    color?: boolean;
+}
+
+export interface SamplingFlags {
+    temp?: string;
+    topK?: string;
+    topP?: string;
+    minP?: string;
+    greedy?: boolean;
+    strategy?: string;
+    beams?: string;
+    lengthPenalty: string;
+    seed?: string;
+    maxTokens: string;
+    stop: string[];
+    ignoreEos?: boolean;
+}
+
+export function addModelOptions(cmd: Command): Command {
+    return cmd
+        .option("-m, --model <model>", "model: a .gguf path, a file name in the models folder, a catalogue name or a URI (env LLMGEN_MODEL; default: the default model or the first .gguf in the models folder)")
+        .option("--models-dir <dir>", "models folder (env LLMGEN_MODELS_DIR; default: the project's models/ folder)")
+        .addOption(new Option("--gpu <backend>", "compute backend").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
+        .option("--threads <n>", "CPU threads (default: 1 for models under 64 MiB, else the physical core count)")
+        .option("--ctx-size <n>", "context size in tokens per sequence (default: the model's training context, at most 4096)")
+        .option("--no-color", "no colour (NO_COLOR is honoured too)")
+        .option("--verbose", "llama.cpp logs and engine notices on stderr")
+        .option("--debug", "like --verbose, plus llama.cpp debug logs and stack traces on errors");
+}
+
+export function addSamplingOptions(cmd: Command): Command {
+    return cmd
+        .option("--temp <t>", "temperature T ≥ 0 (logits / T; 0 = greedy)")
+        .option("--top-k <k>", "keep the k most probable tokens (k ≥ 1)")
+        .option("--top-p <p>", "nucleus: keep the smallest set of most probable tokens with mass ≥ p, p in (0, 1]")
+        .option("--min-p <a>", "keep tokens with probability ≥ a · p_max, a in [0, 1]")
+        .option("--greedy", "always take the most probable token")
+        .option("-s, --strategy <chain>", "a sampler chain applied in the order written, e.g. \"temp=0.7,top-p=0.9\", or greedy | random | beam=K")
+        .option("--beams <k>", "beam search of width k (same as -s beam=k)")
+        .option("--length-penalty <a>", "beam score = sum of log-probs / length^a", "1.0")
+        .option("--seed <n>", "random seed 0..4294967295 (default: random, reported)")
+        .option("-n, --max-tokens <n>", "stop after n generated tokens", String(DEFAULT_MAX_TOKENS))
+        .option("--stop <text>", "stop when this text is generated (not printed); repeatable", collect, [])
+        .option("--ignore-eos", "do not stop at end-of-generation tokens");
+}
+
+function collect(value: string, previous: string[]): string[] {
+    return [...previous, value];
+}
+
+/** Parse a numeric flag with a zod schema; a failure is a UsageError naming the flag and range. */
+export function parseNumber<T extends z.ZodType<number>>(flag: string, raw: string | undefined, schema: T, range: string): z.infer<T> | undefined {
+    if (raw === undefined) return undefined;
+    const trimmed = raw.trim();
+    const value = trimmed === "" ? NaN : Number(trimmed);
+    const result = schema.safeParse(value);
+    if (!result.success) throw new UsageError(`${flag} must be ${range}, got "${raw}"`);
+    return result.data;
+}
+
+export const intAtLeast = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+export const finiteNumber = () => z.number().finite();
+
+export interface EngineSettings {
+    gpu: "auto" | "cuda" | "vulkan" | "cpu";
+    threads?: number;
+    ctxSize?: number;
+    verbose: boolean;
+    debug: boolean;
+}
+
+export function engineSettings(flags: ModelFlags): EngineSettings {
+    return {
+        gpu: flags.gpu,
+        threads: parseNumber("--threads", flags.threads, intAtLeast(1, 1024), "an integer ≥ 1"),
+        ctxSize: parseNumber("--ctx-size", flags.ctxSize, intAtLeast(16, 1 << 24), "an integer ≥ 16"),
+        verbose: flags.verbose === true || flags.debug === true,
+        debug: flags.debug === true
+    };
+}
+
+export interface RunSettings {
+    seed: number | undefined;
+    maxTokens: number;
+    lengthPenalty: number;
+    stops: string[];
+    ignoreEos: boolean;
+}
+
+export function runSettings(flags: SamplingFlags): RunSettings {
+    return {
+        seed: parseNumber("--seed", flags.seed, intAtLeast(0, 4294967295), "an integer from 0 to 4294967295"),
+        maxTokens: parseNumber("--max-tokens", flags.maxTokens, intAtLeast(1), "an integer ≥ 1")!,
+        lengthPenalty: parseNumber("--length-penalty", flags.lengthPenalty, finiteNumber(), "a finite number (1.0 = mean log-prob)")!,
+        stops: validateStops(flags.stop),
+        ignoreEos: flags.ignoreEos === true
+    };
+}
+
+function validateStops(stops: string[]): string[] {
+    for (const s of stops) if (s.length === 0) throw new UsageError("--stop needs a non-empty text, got \"\"");
+    return stops;
+}

@@ -1,0 +1,276 @@
+/**
+ * The only code (with its siblings in src/engine/) that knows node-llama-cpp.
+ *
+ * An Engine owns one model and one context with N sequences. Each sequence hands out, for any token
+ * history, the full-vocabulary logits vector after the last token of that history (up to an
+ * additive constant), through a LogitsRoute. Decoding loops call `logitsFor` on several sequences in
+ * the same event-loop tick and node-llama-cpp decodes them in one batch.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import {
+    getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
+} from "node-llama-cpp";
+import {RuntimeError, UsageError} from "../errors.js";
+import {PublicLogitsRoute, type LogitsRoute} from "./logitsRoute.js";
+import {StreamDecoder} from "./streamDecoder.js";
+
+export type GpuChoice = "auto" | "cuda" | "vulkan" | "cpu";
+
+export interface EngineOptions {
+    modelPath: string;
+    gpu?: GpuChoice;
+    /** CPU threads; default: see defaultThreads(). */
+    threads?: number;
+    /** Context size per sequence; default: the model's training context, capped at 4096. */
+    ctxSize?: number;
+    /** Parallel sequences in the context (samples, beams, strategies). */
+    sequences?: number;
+    /** llama.cpp logs to stderr (info level with verbose, debug level with debug). */
+    verbose?: boolean;
+    debug?: boolean;
+    /** Receives one-line notices (route, threads...) when verbose. */
+    onNotice?: (line: string) => void;
+}
+
+export interface EngineInfo {
+    modelPath: string;
+    backend: string;
+    buildType: string;
+    route: string;
+    threads: number;
+    contextSize: number;
+    sequences: number;
+    vocabSize: number;
+    trainContextSize: number;
+    architecture: string;
+}
+
+/** Physical cores from /proc/cpuinfo (distinct physical id/core id pairs); logical count elsewhere. */
+export function physicalCores(): number {
+    try {
+        const text = fs.readFileSync("/proc/cpuinfo", "utf8");
+        const cores = new Set<string>();
+        let phys = "0";
+        for (const line of text.split("\n")) {
+            const [k, v] = line.split(":").map((s) => s?.trim());
+            if (k === "physical id") phys = v ?? "0";
+            else if (k === "core id") cores.add(`${phys}:${v}`);
+        }
+        if (cores.size > 0) return cores.size;
+    } catch {
+        // not Linux: fall through
+    }
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/**
+ * Default thread count: never more than the physical cores; tiny models (file < 64 MiB) use one
+ * thread, because thread synchronisation costs more than their matrix products (see NOTES.md:
+ * stories260K ran ≈10× faster on 1 thread than on 2).
+ */
+export function defaultThreads(modelBytes: number): number {
+    if (modelBytes < 64 * 1024 * 1024) return 1;
+    return physicalCores();
+}
+
+export class EngineSequence {
+    /** Logits after the last evaluated token, valid while `state` is unchanged. */
+    private cachedFor = -1;
+
+    constructor(
+        readonly index: number,
+        readonly raw: LlamaContextSequence,
+        private readonly route: LogitsRoute,
+        private readonly vocabSize: number
+    ) {}
+
+    /** Tokens currently held in this sequence's KV cache. */
+    get state(): readonly number[] {
+        return this.raw.contextTokens;
+    }
+
+    get contextSize(): number {
+        return this.raw.contextSize;
+    }
+
+    /**
+     * The logits after the last token of `history`: reuses the longest common prefix of the
+     * sequence's state, erases the rest, evaluates what is missing. The returned array is this
+     * sequence's buffer, overwritten by the next call.
+     */
+    async logitsFor(history: readonly number[]): Promise<Float32Array> {
+        if (history.length === 0) throw new Error("logitsFor needs at least one token");
+        if (history.length > this.contextSize)
+            throw new RuntimeError(`context is full (${this.contextSize} tokens); raise --ctx-size`);
+        const state = this.raw.contextTokens;
+        let common = 0;
+        const limit = Math.min(state.length, history.length);
+        while (common < limit && state[common] === history[common]) common++;
+        if (common === history.length && common === state.length && this.cachedFor === common)
+            return this.route.buffer(this.index);
+        // The last token must be evaluated now to get its logits.
+        if (common === history.length) common--;
+        if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
+        const out = await this.route.evaluate(this, history.slice(common) as Token[]);
+        this.cachedFor = history.length;
+        return out;
+    }
+
+    /** Forget everything held (a new sample starts from scratch). */
+    async clear(): Promise<void> {
+        this.cachedFor = -1;
+        await this.raw.clearHistory();
+    }
+
+    get vocabularySize(): number {
+        return this.vocabSize;
+    }
+}
+
+export class Engine {
+    readonly sequences: EngineSequence[];
+    readonly vocabSize: number;
+    readonly info: EngineInfo;
+
+    private constructor(
+        readonly llama: Llama,
+        readonly model: LlamaModel,
+        readonly context: LlamaContext,
+        readonly route: LogitsRoute,
+        threads: number,
+        modelPath: string
+    ) {
+        this.vocabSize = route.vocabSize;
+        this.sequences = [];
+        for (let i = 0; i < context.totalSequences; i++)
+            this.sequences.push(new EngineSequence(i, context.getSequence(), route, this.vocabSize));
+        this.info = {
+            modelPath,
+            backend: llama.gpu === false ? "cpu" : String(llama.gpu),
+            buildType: llama.buildType,
+            route: route.name,
+            threads,
+            contextSize: context.contextSize,
+            sequences: context.totalSequences,
+            vocabSize: this.vocabSize,
+            trainContextSize: model.trainContextSize,
+            architecture: String(model.fileInfo.metadata?.general?.architecture ?? "unknown")
+        };
+    }
+
+    static async load(opts: EngineOptions): Promise<Engine> {
+        const sequences = opts.sequences ?? 1;
+        let modelBytes = 0;
+        try {
+            modelBytes = fs.statSync(opts.modelPath).size;
+        } catch {
+            throw new RuntimeError(`model file not found: ${opts.modelPath} (check the path, or run \`llmgen models\`)`);
+        }
+        const threads = opts.threads ?? defaultThreads(modelBytes);
+        const logLevel = opts.debug ? LlamaLogLevel.debug : opts.verbose ? LlamaLogLevel.info : LlamaLogLevel.disabled;
+        const gpu = opts.gpu === "cpu" ? false : (opts.gpu ?? "auto");
+        let llama: Llama;
+        try {
+            llama = await getLlama({
+                build: "never",
+                gpu,
+                logLevel,
+                logger: (level, message) => {
+                    if (logLevel === LlamaLogLevel.disabled) return;
+                    const text = message.endsWith("\n") ? message : message + "\n";
+                    process.stderr.write(`[llama.cpp ${level}] ${text}`);
+                },
+                maxThreads: threads,
+                progressLogs: false
+            });
+        } catch (err) {
+            const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+            if (opts.gpu === "cuda" || opts.gpu === "vulkan")
+                throw new RuntimeError(`cannot use --gpu ${opts.gpu} here (${why}); try --gpu auto or --gpu cpu`);
+            throw new RuntimeError(`cannot start llama.cpp (${why}); run with --debug for details`);
+        }
+        let model: LlamaModel;
+        try {
+            model = await llama.loadModel({modelPath: opts.modelPath, gpuLayers: gpu === false ? 0 : "auto"});
+        } catch (err) {
+            await llama.dispose().catch(() => undefined);
+            const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+            throw new RuntimeError(`cannot load model ${opts.modelPath}: ${why} (is it a complete GGUF file? try \`llmgen pull\` again)`);
+        }
+        const train = model.trainContextSize;
+        const ctxSize = opts.ctxSize ?? Math.min(train, 4096);
+        if (opts.ctxSize !== undefined && opts.ctxSize > train)
+            opts.onNotice?.(`--ctx-size ${opts.ctxSize} exceeds the model's training context (${train}); quality may degrade`);
+        let context: LlamaContext;
+        try {
+            context = await model.createContext({
+                contextSize: ctxSize,
+                sequences,
+                threads,
+                batchSize: Math.max(512, sequences),
+                flashAttention: false
+            });
+        } catch (err) {
+            await model.dispose().catch(() => undefined);
+            await llama.dispose().catch(() => undefined);
+            const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+            throw new RuntimeError(`cannot create a context of ${ctxSize} tokens × ${sequences} sequences: ${why} (try a smaller --ctx-size)`);
+        }
+        const vocabSize = vocabularySize(model);
+        const route = new PublicLogitsRoute(vocabSize, context.totalSequences);
+        opts.onNotice?.(`logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`);
+        return new Engine(llama, model, context, route, threads, opts.modelPath);
+    }
+
+    /** Prompt tokens, with BOS first when the model asks for it. "" gives [BOS] (or [] if the model has none). */
+    tokenize(text: string): number[] {
+        const tokens: number[] = [];
+        const bos = this.model.tokens.bos;
+        if (this.model.tokens.shouldPrependBosToken && bos !== null) tokens.push(bos);
+        if (text.length > 0) tokens.push(...this.model.tokenize(text, false));
+        return tokens;
+    }
+
+    /** Text of `tokens` (special tokens not rendered), given the tokens before them for spacing. */
+    detokenize(tokens: readonly number[], before: readonly number[] = []): string {
+        return this.model.detokenize(tokens as Token[], false, before as Token[]);
+    }
+
+    /** Text of one token as it would appear after `before` (for listing alternatives). */
+    tokenText(id: number, before: readonly number[] = []): string {
+        const special = this.model.isSpecialToken(id as Token);
+        return this.model.detokenize([id as Token], special, before.slice(-4) as Token[]);
+    }
+
+    isEndOfGeneration(token: number): boolean {
+        return this.model.isEogToken(token as Token);
+    }
+
+    get bos(): number | null {
+        return this.model.tokens.bos;
+    }
+
+    /** An incremental UTF-8-safe detokenizer, primed with the tokens that came before. */
+    streamDecoder(before: readonly number[]): StreamDecoder {
+        return new StreamDecoder((tokens, prev) => this.detokenize(tokens, prev), before);
+    }
+
+    /** Check a prompt fits: it plus at least one generated token must fit in the context. */
+    checkPromptFits(promptTokens: readonly number[]): void {
+        if (promptTokens.length >= this.info.contextSize)
+            throw new UsageError(`the prompt is ${promptTokens.length} tokens but the context holds ${this.info.contextSize}; shorten it or raise --ctx-size (the model was trained on ${this.info.trainContextSize})`);
+    }
+
+    async dispose(): Promise<void> {
+        await this.context.dispose().catch(() => undefined);
+        await this.model.dispose().catch(() => undefined);
+        await this.llama.dispose().catch(() => undefined);
+    }
+}
+
+function vocabularySize(model: LlamaModel): number {
+    const tokens = model.fileInfo.metadata?.tokenizer?.ggml?.tokens;
+    if (Array.isArray(tokens) && tokens.length > 0) return tokens.length;
+    throw new RuntimeError("the model file has no tokenizer vocabulary (tokenizer.ggml.tokens); it cannot generate text");
+}

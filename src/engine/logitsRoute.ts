@@ -1,0 +1,53 @@
+/**
+ * How the engine gets the full-vocabulary logits after an evaluated token. One interface, so a
+ * faster route (a patched native addon copying llama_get_logits_ith) can replace the public one
+ * without touching samplers or decoding loops.
+ */
+import type {Token} from "node-llama-cpp";
+import type {EngineSequence} from "./engine.js";
+
+export interface LogitsRoute {
+    /** Short name for --verbose / doctor. */
+    readonly name: string;
+    readonly vocabSize: number;
+    /**
+     * True when the vectors are the model's raw logits, false when they are only known up to an
+     * additive constant (log-probabilities).
+     */
+    readonly trueLogits: boolean;
+    /** Evaluate `tokens` on the sequence and return the logits after the last one (the sequence's reused buffer). */
+    evaluate(sequence: EngineSequence, tokens: Token[]): Promise<Float32Array>;
+    /** The sequence's buffer as last filled. */
+    buffer(sequenceIndex: number): Float32Array;
+}
+
+/**
+ * node-llama-cpp 3.21.1's only public route: ask for the full probability Map at temperature 0
+ * (nothing truncates the native greedy chain) and take log(p) = logit − logsumexp(logits).
+ * Tokens whose probability underflows to 0 become −Infinity. Costs ≈0.7 µs per vocabulary entry.
+ */
+export class PublicLogitsRoute implements LogitsRoute {
+    readonly name = "public (probability map)";
+    readonly trueLogits = false;
+    private readonly buffers: Float32Array[];
+
+    constructor(readonly vocabSize: number, sequences: number) {
+        this.buffers = Array.from({length: sequences}, () => new Float32Array(vocabSize));
+    }
+
+    buffer(sequenceIndex: number): Float32Array {
+        return this.buffers[sequenceIndex]!;
+    }
+
+    async evaluate(sequence: EngineSequence, tokens: Token[]): Promise<Float32Array> {
+        const input: Parameters<typeof sequence.raw.controlledEvaluate>[0] = tokens.slice(0, -1);
+        input.push([tokens[tokens.length - 1]!, {generateNext: {probabilities: true, options: {temperature: 0}}}]);
+        const result = await sequence.raw.controlledEvaluate(input);
+        const probabilities = result[result.length - 1]?.next?.probabilities;
+        if (probabilities === undefined) throw new Error("node-llama-cpp returned no probabilities");
+        const out = this.buffers[sequence.index]!;
+        out.fill(-Infinity);
+        for (const [token, p] of probabilities) if (token < out.length) out[token] = Math.log(p);
+        return out;
+    }
+}
