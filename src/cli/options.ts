@@ -17,6 +17,7 @@ export interface ModelFlags {
     verbose?: boolean;
     debug?: boolean;
     color?: boolean;
+    logitsRoute?: "auto" | "fast" | "public";
 }
 
 export interface SamplingFlags {
@@ -43,7 +44,8 @@ export function addModelOptions(cmd: Command): Command {
         .option("--ctx-size <n>", "context size in tokens per sequence (default: the model's training context, at most 4096)")
         .option("--no-color", "no colour (NO_COLOR is honoured too)")
         .option("--verbose", "llama.cpp logs and engine notices on stderr")
-        .option("--debug", "like --verbose, plus llama.cpp debug logs and stack traces on errors");
+        .option("--debug", "like --verbose, plus llama.cpp debug logs and stack traces on errors")
+        .addOption(new Option("--logits-route <route>", "how llmgen reads the logits: fast (patched native build, see `npm run build:fast`), public (node-llama-cpp's probability map, slow), auto = fast when built (env LLMGEN_LOGITS_ROUTE; default auto)").choices(["auto", "fast", "public"]));
 }
 
 export function addSamplingOptions(cmd: Command): Command {
@@ -85,6 +87,7 @@ export interface EngineSettings {
     ctxSize?: number;
     verbose: boolean;
     debug: boolean;
+    logitsRoute?: "auto" | "fast" | "public";
 }
 
 export function engineSettings(flags: ModelFlags): EngineSettings {
@@ -93,7 +96,8 @@ export function engineSettings(flags: ModelFlags): EngineSettings {
         threads: parseNumber("--threads", flags.threads, intAtLeast(1, 1024), "an integer ≥ 1"),
         ctxSize: parseNumber("--ctx-size", flags.ctxSize, intAtLeast(16, 1 << 24), "an integer ≥ 16"),
         verbose: flags.verbose === true || flags.debug === true,
-        debug: flags.debug === true
+        debug: flags.debug === true,
+        logitsRoute: flags.logitsRoute
     };
 }
 

@@ -42,6 +42,7 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             sequences,
             verbose: settings.verbose,
             debug: settings.debug,
+            logitsRoute: settings.logitsRoute,
             onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined
         });
         spinner?.stop();

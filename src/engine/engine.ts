@@ -12,7 +12,8 @@ import {
     getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
 } from "node-llama-cpp";
 import {RuntimeError, UsageError} from "../errors.js";
-import {PublicLogitsRoute, type LogitsRoute} from "./logitsRoute.js";
+import {type LogitsRoute} from "./logitsRoute.js";
+import {selectLogitsRoute, type LogitsRouteChoice} from "./routeSelect.js";
 import {StreamDecoder} from "./streamDecoder.js";
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "cpu";
@@ -31,6 +32,8 @@ export interface EngineOptions {
     debug?: boolean;
     /** Receives one-line notices (route, threads...) when verbose. */
     onNotice?: (line: string) => void;
+    /** Logits route: auto (fast when the patched build is loaded, else public), fast, public. Default: env LLMGEN_LOGITS_ROUTE, else auto. */
+    logitsRoute?: LogitsRouteChoice;
 }
 
 export interface EngineInfo {
@@ -82,7 +85,9 @@ export class EngineSequence {
         readonly index: number,
         readonly raw: LlamaContextSequence,
         private readonly route: LogitsRoute,
-        private readonly vocabSize: number
+        private readonly vocabSize: number,
+        /** The engine's sequences (this one included): KV-fork sources when the route can fork. */
+        private readonly siblings: readonly EngineSequence[] = []
     ) {}
 
     /** Tokens currently held in this sequence's KV cache. */
@@ -111,7 +116,12 @@ export class EngineSequence {
             return this.route.buffer(this.index);
         // The last token must be evaluated now to get its logits.
         if (common === history.length) common--;
-        if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
+        // KV fork: copy a sibling's cache when it holds a longer prefix of `history` than we do.
+        const forked = this.route.forkInto === undefined || common >= history.length - 1
+            ? undefined
+            : await this.route.forkInto(this, history, common, this.siblings);
+        if (forked !== undefined) common = forked;
+        else if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
         const out = await this.route.evaluate(this, history.slice(common) as Token[]);
         this.cachedFor = history.length;
         return out;
@@ -139,12 +149,13 @@ export class Engine {
         readonly context: LlamaContext,
         readonly route: LogitsRoute,
         threads: number,
-        modelPath: string
+        modelPath: string,
+        rawSequences?: readonly LlamaContextSequence[]
     ) {
         this.vocabSize = route.vocabSize;
         this.sequences = [];
         for (let i = 0; i < context.totalSequences; i++)
-            this.sequences.push(new EngineSequence(i, context.getSequence(), route, this.vocabSize));
+            this.sequences.push(new EngineSequence(i, rawSequences?.[i] ?? context.getSequence(), route, this.vocabSize, this.sequences));
         this.info = {
             modelPath,
             backend: llama.gpu === false ? "cpu" : String(llama.gpu),
@@ -218,9 +229,27 @@ export class Engine {
             throw new RuntimeError(`cannot create a context of ${ctxSize} tokens × ${sequences} sequences: ${why} (try a smaller --ctx-size)`);
         }
         const vocabSize = vocabularySize(model);
-        const route = new PublicLogitsRoute(vocabSize, context.totalSequences);
+        let route: LogitsRoute;
+        try {
+            route = await selectLogitsRoute(opts.logitsRoute, context, vocabSize, opts.onNotice);
+        } catch (err) {
+            await context.dispose().catch(() => undefined);
+            await model.dispose().catch(() => undefined);
+            await llama.dispose().catch(() => undefined);
+            throw err;
+        }
         opts.onNotice?.(`logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`);
         return new Engine(llama, model, context, route, threads, opts.modelPath);
+    }
+
+    /**
+     * The same model, context and sequences read through another logits route (bench and tests
+     * compare routes in one process). Use one of the two at a time; dispose only the original.
+     */
+    async withLogitsRoute(choice: LogitsRouteChoice): Promise<Engine> {
+        const route = await selectLogitsRoute(choice, this.context, this.vocabSize);
+        for (const s of this.sequences) await s.clear();
+        return new Engine(this.llama, this.model, this.context, route, this.info.threads, this.info.modelPath, this.sequences.map((s) => s.raw));
     }
 
     /** Prompt tokens, with BOS first when the model asks for it. "" gives [BOS] (or [] if the model has none). */
@@ -243,8 +272,12 @@ export class Engine {
         return this.model.detokenize([id as Token], special, before.slice(-4) as Token[]);
     }
 
+    /**
+     * End-of-generation tokens (EOS, EOT…), and BOS: a generated BOS starts a new document, which
+     * is how llama2.c-style TinyStories models end a story (they never emit EOS).
+     */
     isEndOfGeneration(token: number): boolean {
-        return this.model.isEogToken(token as Token);
+        return this.model.isEogToken(token as Token) || token === this.model.tokens.bos;
     }
 
     get bos(): number | null {

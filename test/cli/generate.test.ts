@@ -145,12 +145,15 @@ describe("prompts, stops and output", () => {
         assert.ok(!r.stdout.startsWith(PROMPT), "the prompt is not echoed when piped");
     });
 
-    test("multi-byte characters survive streaming (no U+FFFD) on the 32k vocabulary", async () => {
+    test("streamed token texts add up to the final text on the 32k vocabulary (multi-byte, byte fallback)", async () => {
         const r = await runCli(["-m", TINY_RANDOM(), "-s", "random", "--seed", "3", "-n", "200", "--json", "--ignore-eos", "Привет, 世界"]);
         assert.equal(r.code, 0, r.stderr);
         const done = doneEvents(r.stdout)[0]!;
-        assert.doesNotMatch(done.text as string, /\uFFFD/);
-        assert.equal(done.text, tokenEvents(r.stdout).map((e) => e.text).join(""));
+        const events = tokenEvents(r.stdout);
+        assert.equal(events.length, 200);
+        assert.equal(done.text, events.map((e) => e.text).join(""));
+        // Random weights pick byte tokens that need not form valid UTF-8, so U+FFFD may legitimately
+        // appear here; test/generate/streaming.test.ts checks that valid text never gets one.
     });
 
     test("beam search reports every finished beam with its score, best first", async () => {

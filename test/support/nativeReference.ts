@@ -10,7 +10,7 @@ import {getLlama, LlamaLogLevel, type Token} from "node-llama-cpp";
 const [modelPath, prompt, count] = process.argv.slice(2);
 const llama = await getLlama({build: "never", gpu: false, logLevel: LlamaLogLevel.disabled, maxThreads: 1});
 const model = await llama.loadModel({modelPath: modelPath!});
-const context = await model.createContext({contextSize: 2048, threads: 1});
+const context = await model.createContext({contextSize: 2048, threads: 1, flashAttention: false});
 const sequence = context.getSequence();
 const tokens: Token[] = [];
 if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) tokens.push(model.tokens.bos);
