@@ -5,10 +5,10 @@
  */
 export class UsageError extends Error {
     override readonly name = "UsageError";
-    readonly exitCode = 2;
+    readonly exitCode: number = 2;
 }
 
 export class RuntimeError extends Error {
     override readonly name = "RuntimeError";
-    readonly exitCode = 1;
+    readonly exitCode: number = 1;
 }
