@@ -40,6 +40,8 @@ function taylorExp(x: number): number {
 const FRACTION = new Float64Array(N);
 for (let j = 0; j < N; j++) FRACTION[j] = taylorExp(j * (LN2_N_HI + LN2_N_LO));
 
+const TWO_POW_MINUS_64 = 2 ** -64;
+
 /** 2^(k) for k in [-POW_OFFSET, 0], stored at k + POW_OFFSET (exact powers of two, subnormals included). */
 const POW_OFFSET = 1100;
 const POW2 = new Float64Array(POW_OFFSET + 1);
@@ -56,7 +58,37 @@ export function expNonPos(x: number): number {
         const kk = (x * INV_LN2_N + ROUND) - ROUND;
         const r = (x - kk * LN2_N_HI) - kk * LN2_N_LO;
         const ki = kk | 0;
-        return FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
+        const k = ki >> LOG2_N;
+        const m = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666)));
+        if (k >= -1022) return m * POW2[k + POW_OFFSET];
+        // Subnormal result: scale in two steps (2^k alone may not be representable).
+        return m * POW2[k + 64 + POW_OFFSET] * TWO_POW_MINUS_64;
     }
     return 0;
+}
+
+/** Below this, e^x is subnormal (and expNonPos takes its slow path). */
+const NORMAL_MIN = -708;
+
+/**
+ * The softmax hot loop: out[i] = e^(logits[i] − max) for i in [from, to), returning the float64 sum
+ * (summed in index order). Same values as expNonPos, with the kernel inlined. max must be finite.
+ */
+export function expShiftedInto(logits: Float32Array, max: number, out: Float64Array, from: number, to: number): number {
+    let sum = 0;
+    for (let i = from; i < to; i++) {
+        const x = logits[i] - max;
+        let w: number;
+        if (x > NORMAL_MIN && x <= 0) {
+            const kk = (x * INV_LN2_N + ROUND) - ROUND;
+            const r = (x - kk * LN2_N_HI) - kk * LN2_N_LO;
+            const ki = kk | 0;
+            w = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
+        } else {
+            w = expNonPos(x);
+        }
+        out[i] = w;
+        sum += w;
+    }
+    return sum;
 }

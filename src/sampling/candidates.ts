@@ -1,0 +1,602 @@
+/**
+ * The working set of one sampling step: the surviving token ids and their (possibly transformed)
+ * logits, in buffers sized once to the vocabulary and reused every step — no vocabulary-sized
+ * allocation per step.
+ *
+ * Order: "better" means higher logit, ties broken by lower token id. `sorted` is true when [0, size)
+ * is in that order. Probabilities are softmax over the current set: p_i = e^(l_i − max) / Σ e^(l_j − max)
+ * in float64; a −∞ logit has probability 0. (If the whole set is −∞ — or some logits are +∞ — the
+ * limit is taken: the tokens equal to the maximum share the mass equally.) NaN logits are not
+ * supported: the engine must not hand them out.
+ */
+import {expNonPos, expShiftedInto} from "./exp.js";
+
+/** Largest vocabulary the buffers support (token ids are packed into 21 bits of a sort key). */
+export const MAX_VOCAB = 1 << 21;
+const ID_SCALE = 2097152; // 2^21
+/** Up to this many wanted candidates, selection is a bounded heap scan (no key encoding). */
+export const HEAP_SELECT_MAX = 256;
+/** Ranges this small are finished with a plain sort. */
+const SMALL_RANGE = 24;
+/** selectMass histogram: buckets of 1/BUCKET_SCALE nat of l − max; the last one takes everything below −64. */
+const BUCKET_SCALE = 16;
+const BUCKETS = 1024;
+/** Regions smaller than this skip the histogram and go straight to weighted quickselect. */
+const BUCKET_MIN_REGION = 4096;
+
+export class Candidates {
+    /** Vocabulary size the buffers were made for. */
+    readonly capacity: number;
+    /** ids[i] is the token whose logit is logits[i]; only [0, size) is meaningful. */
+    readonly ids: Int32Array;
+    readonly logits: Float32Array;
+    /** Float64 scratch aligned with [0, size): weights or probabilities, as the last helper left them. */
+    readonly probs: Float64Array;
+    /** Number of candidates still in the set. */
+    size = 0;
+    /** True when [0, size) is sorted by logit desc, ties by lower id first. */
+    sorted = false;
+
+    /** The raw bits of `logits` (same buffer), for order-preserving sort keys. */
+    private readonly bits: Uint32Array;
+    private readonly identity: Int32Array;
+    /** Packed sort keys, ascending = better first: (descending-logit bits) · 2^21 + id. */
+    private readonly keys: Float64Array;
+    private readonly heapIds = new Int32Array(HEAP_SELECT_MAX);
+    private readonly heapLogits = new Float32Array(HEAP_SELECT_MAX);
+    private readonly heapPos = new Int32Array(HEAP_SELECT_MAX);
+    private readonly heapTaken = new Uint8Array(HEAP_SELECT_MAX);
+    /** selectMass: bucket index of each position, and the weight per bucket. */
+    private readonly bucketOf: Uint16Array;
+    private readonly bucketMass = new Float64Array(BUCKETS);
+
+    constructor(capacity: number) {
+        if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_VOCAB) {
+            throw new RangeError(`vocabulary size must be an integer in [1, ${MAX_VOCAB}], got ${capacity}`);
+        }
+        this.capacity = capacity;
+        this.ids = new Int32Array(capacity);
+        this.logits = new Float32Array(capacity);
+        this.bits = new Uint32Array(this.logits.buffer);
+        this.probs = new Float64Array(capacity);
+        this.keys = new Float64Array(capacity);
+        this.identity = new Int32Array(capacity);
+        this.bucketOf = new Uint16Array(capacity);
+        for (let i = 0; i < capacity; i++) this.identity[i] = i;
+    }
+
+    /** Start a step: every token of `logits` is a candidate (ids 0..n−1), unsorted. */
+    load(logits: ArrayLike<number>): void {
+        const n = logits.length;
+        if (n < 1 || n > this.capacity) {
+            throw new RangeError(`logits length must be in [1, ${this.capacity}], got ${n}`);
+        }
+        if (logits instanceof Float32Array) {
+            this.logits.set(logits);
+        } else {
+            const out = this.logits;
+            for (let i = 0; i < n; i++) out[i] = logits[i];
+        }
+        this.ids.set(n === this.capacity ? this.identity : this.identity.subarray(0, n));
+        this.size = n;
+        this.sorted = false;
+    }
+
+    /** Highest logit in the set (−∞ for an all −∞ set). */
+    maxLogit(): number {
+        if (this.sorted) return this.logits[0];
+        const lg = this.logits;
+        const n = this.size;
+        let max = -Infinity;
+        for (let i = 0; i < n; i++) {
+            const x = lg[i];
+            if (x > max) max = x;
+        }
+        return max;
+    }
+
+    /** Index (into [0, size)) of the best candidate: highest logit, ties → lower id. */
+    argmaxIndex(): number {
+        if (this.sorted) return 0;
+        const lg = this.logits;
+        const ids = this.ids;
+        const n = this.size;
+        let best = 0;
+        let bestLogit = lg[0];
+        for (let i = 1; i < n; i++) {
+            const x = lg[i];
+            if (x > bestLogit || (x === bestLogit && ids[i] < ids[best])) {
+                best = i;
+                bestLogit = x;
+            }
+        }
+        return best;
+    }
+
+    /** Token id of the best candidate (ties → lower id). */
+    argmax(): number {
+        return this.ids[this.argmaxIndex()];
+    }
+
+    /** Keep only the candidate at `index`. */
+    keepOnly(index: number): void {
+        if (index < 0 || index >= this.size) throw new RangeError(`index ${index} outside [0, ${this.size})`);
+        this.ids[0] = this.ids[index];
+        this.logits[0] = this.logits[index];
+        this.size = 1;
+        this.sorted = true;
+    }
+
+    /** Keep the first n candidates (n ≥ 1). The sorted flag is unchanged. */
+    truncate(n: number): void {
+        if (!Number.isInteger(n) || n < 1) throw new RangeError(`cannot truncate to ${n} candidates (at least 1 must remain)`);
+        if (n < this.size) this.size = n;
+    }
+
+    /**
+     * Keep the first n candidates, which the caller guarantees are the n best in sorted order
+     * (e.g. right after selectTop(m) with n ≤ m): the result is sorted.
+     */
+    keepSortedPrefix(n: number): void {
+        this.truncate(n);
+        this.sorted = true;
+    }
+
+    /**
+     * Fill probs[0, size) with the unnormalised weights e^(l_i − max) and return their float64 sum.
+     * `max` defaults to maxLogit(); pass it when known.
+     */
+    weights(max: number = this.maxLogit()): number {
+        const lg = this.logits;
+        const w = this.probs;
+        const n = this.size;
+        let sum = 0;
+        if (max === Infinity || max === -Infinity) {
+            for (let i = 0; i < n; i++) {
+                const x = lg[i] === max ? 1 : 0;
+                w[i] = x;
+                sum += x;
+            }
+            return sum;
+        }
+        return expShiftedInto(lg, max, w, 0, n);
+    }
+
+    /** Fill probs[0, size) with softmax probabilities over the current set (max-subtracted, float64). */
+    softmax(): void {
+        const total = this.weights();
+        const w = this.probs;
+        const n = this.size;
+        for (let i = 0; i < n; i++) w[i] /= total;
+    }
+
+    /** The weight e^(l − max) used by every helper here (handles an infinite max). */
+    static weight(logit: number, max: number): number {
+        if (max === Infinity || max === -Infinity) return logit === max ? 1 : 0;
+        return expNonPos(logit - max);
+    }
+
+    /**
+     * Draw one candidate with probability proportional to its weight, given r ∈ [0, 1): computes the
+     * weights, sets u = r · total, and returns the token id of the first candidate (in the current
+     * order) whose cumulative weight exceeds u. Zero-weight candidates are never returned.
+     */
+    draw(r: number): number {
+        const total = this.weights();
+        const w = this.probs;
+        const n = this.size;
+        const u = r * total;
+        let cum = 0;
+        let lastPositive = 0;
+        for (let i = 0; i < n; i++) {
+            const x = w[i];
+            if (x > 0) {
+                cum += x;
+                lastPositive = i;
+                if (u < cum) return this.ids[i];
+            }
+        }
+        // u ≥ cum only through rounding (r just below 1): the last token with positive weight.
+        return this.ids[lastPositive];
+    }
+
+    /** Is [0, size) really in sorted order? (Linear check.) */
+    checkSorted(): boolean {
+        const lg = this.logits;
+        const ids = this.ids;
+        const n = this.size;
+        for (let i = 1; i < n; i++) {
+            const a = lg[i - 1];
+            const b = lg[i];
+            if (a < b || (a === b && ids[i - 1] > ids[i])) return false;
+        }
+        return true;
+    }
+
+    /** Sort the whole current set (O(size log size); meant for small sets and `explain`). */
+    sortAll(): void {
+        this.selectTop(this.size);
+    }
+
+    /**
+     * Partial selection: afterwards [0, m) holds the m best candidates in sorted order and [m, size)
+     * the rest (in no particular order). Precondition when from > 0: [0, from) already holds the
+     * `from` best in sorted order (so a prefix can be grown without redoing it). Cost O(size) plus
+     * O(m log m): a bounded heap scan for m − from ≤ HEAP_SELECT_MAX, otherwise quickselect on packed
+     * keys. Never a full sort unless m ≥ size.
+     */
+    selectTop(m: number, from = 0): void {
+        const n = this.size;
+        if (this.sorted) return;
+        if (m >= n) {
+            this.encode(from, n);
+            sortKeys(this.keys, from, n);
+            this.decode(from, n);
+            this.sorted = true;
+            return;
+        }
+        if (m <= from) return;
+        if (m - from <= HEAP_SELECT_MAX) this.heapSelect(from, m);
+        else this.keySelect(from, m);
+    }
+
+    /**
+     * Weighted selection, for top-p when the kept prefix is large. Region [from, size) is rearranged
+     * so that [from, cut) holds the smallest set of best candidates whose weights e^(l − max) sum to
+     * ≥ target (unordered); returns cut. Precondition as selectTop: everything in [0, from) is better
+     * than everything in [from, size). If the region's whole weight is < target (rounding), cut = size.
+     *
+     * Large regions: one pass builds a histogram of the weights by 1/16-nat bucket of l − max, which
+     * locates the bucket where the cumulative mass crosses the target; two cheap passes move the
+     * buckets above it to the front and that bucket next; only that bucket is resolved exactly (by
+     * weighted quickselect on packed keys). Expected O(size − from), no sort. Uses probs as scratch;
+     * pass weightsReady when probs[from, size) already holds e^(l − max) for the current positions
+     * (e.g. right after weights(max)) to skip the exps.
+     */
+    selectMass(from: number, target: number, max: number, weightsReady = false): number {
+        const n = this.size;
+        if (from >= n) return n;
+        if (!(target > 0)) return from;
+        const w = this.probs;
+        const lg = this.logits;
+        if (!weightsReady) {
+            if (max === Infinity || max === -Infinity) {
+                for (let i = from; i < n; i++) w[i] = lg[i] === max ? 1 : 0;
+            } else {
+                expShiftedInto(lg, max, w, from, n);
+            }
+        }
+        if (n - from < BUCKET_MIN_REGION) return this.massSelect(from, n, target, max);
+
+        const hist = this.bucketMass;
+        const bucket = this.bucketOf;
+        hist.fill(0);
+        const last = BUCKETS - 1;
+        for (let i = from; i < n; i++) {
+            const y = (max - lg[i]) * BUCKET_SCALE; // ≥ 0; +∞ (or NaN for an infinite max) → last bucket
+            const b = y < last ? y | 0 : last;
+            bucket[i] = b;
+            hist[b] += w[i];
+        }
+        let need = target;
+        let crossing = 0;
+        for (; crossing < BUCKETS; crossing++) {
+            if (hist[crossing] >= need) break;
+            need -= hist[crossing];
+        }
+        if (crossing === BUCKETS) return n; // not reachable (rounding): keep all
+
+        // Buckets above the crossing one to the front, then the crossing bucket (Lomuto-style compaction).
+        let a = from;
+        for (let i = from; i < n; i++) {
+            if (bucket[i] < crossing) {
+                if (i !== a) this.swap4(i, a);
+                a++;
+            }
+        }
+        let b = a;
+        for (let i = a; i < n; i++) {
+            if (bucket[i] === crossing) {
+                if (i !== b) this.swap4(i, b);
+                b++;
+            }
+        }
+        return this.massSelect(a, b, need, max);
+    }
+
+    // ---- internals -------------------------------------------------------------------------------
+
+    private swap4(i: number, j: number): void {
+        const ids = this.ids;
+        const lg = this.logits;
+        const w = this.probs;
+        const bucket = this.bucketOf;
+        const id = ids[i]; ids[i] = ids[j]; ids[j] = id;
+        const l = lg[i]; lg[i] = lg[j]; lg[j] = l;
+        const x = w[i]; w[i] = w[j]; w[j] = x;
+        const b = bucket[i]; bucket[i] = bucket[j]; bucket[j] = b;
+    }
+
+    /**
+     * Weighted quickselect on [from, to) with probs holding the weights: afterwards [from, cut) holds the
+     * smallest set of best candidates of the range whose weights sum to ≥ need; returns cut (to if the
+     * range's weight falls short through rounding).
+     */
+    private massSelect(from: number, to: number, need: number, max: number): number {
+        if (!(need > 0)) return from;
+        if (from >= to) return to;
+        this.encode(from, to);
+        const keys = this.keys;
+        const w = this.probs;
+        const lg = this.logits;
+        let lo = from;
+        let hi = to;
+        let cut = to;
+        let depth = 0;
+        const depthLimit = 4 * Math.ceil(Math.log2(to - from + 1)) + 8;
+        for (;;) {
+            if (hi - lo <= SMALL_RANGE || depth++ > depthLimit) {
+                // Finish exactly: sort the range, accumulate in order.
+                sortKeys(keys, lo, hi);
+                this.decode(lo, hi);
+                cut = hi;
+                for (let t = lo; t < hi; t++) {
+                    need -= Candidates.weight(lg[t], max);
+                    if (need <= 0) {
+                        cut = t + 1;
+                        break;
+                    }
+                }
+                break;
+            }
+            // Hoare/Wirth partition around the median of three; weights travel with their keys.
+            const pivot = medianOf3(keys[lo], keys[(lo + hi) >>> 1], keys[hi - 1]);
+            let i = lo;
+            let j = hi - 1;
+            while (i <= j) {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j) {
+                    const k = keys[i]; keys[i] = keys[j]; keys[j] = k;
+                    const x = w[i]; w[i] = w[j]; w[j] = x;
+                    i++;
+                    j--;
+                }
+            }
+            // [lo, j] ≤ pivot, (j, i) = pivot, [i, hi) ≥ pivot.
+            let massLeft = 0;
+            for (let t = lo; t <= j; t++) massLeft += w[t];
+            if (massLeft >= need) {
+                hi = j + 1;
+                continue;
+            }
+            need -= massLeft;
+            let done = false;
+            for (let t = j + 1; t < i; t++) {
+                need -= w[t];
+                if (need <= 0) {
+                    cut = t + 1;
+                    done = true;
+                    break;
+                }
+            }
+            if (done) break;
+            lo = i;
+            if (lo >= hi) {
+                cut = hi;
+                break;
+            }
+        }
+        this.decode(from, to);
+        return cut;
+    }
+
+    /** keys[i] for i in [lo, hi): ascending key = descending logit, then ascending id. −0 counts as +0. */
+    private encode(lo: number, hi: number): void {
+        const bits = this.bits;
+        const ids = this.ids;
+        const keys = this.keys;
+        for (let i = lo; i < hi; i++) {
+            let u = bits[i];
+            if (u === 0x80000000) u = 0;
+            const desc = u >= 0x80000000 ? u : (~u & 0x7fffffff);
+            keys[i] = desc * ID_SCALE + ids[i];
+        }
+    }
+
+    /** Inverse of encode: rewrite ids/logits of [lo, hi) from keys. */
+    private decode(lo: number, hi: number): void {
+        const bits = this.bits;
+        const ids = this.ids;
+        const keys = this.keys;
+        for (let i = lo; i < hi; i++) {
+            const key = keys[i];
+            const desc = Math.floor(key / ID_SCALE);
+            ids[i] = key - desc * ID_SCALE;
+            bits[i] = desc >= 0x80000000 ? desc : (~desc & 0x7fffffff);
+        }
+    }
+
+    private keySelect(from: number, m: number): void {
+        const n = this.size;
+        const keys = this.keys;
+        this.encode(from, n);
+        let lo = from;
+        let hi = n;
+        let depth = 0;
+        const depthLimit = 4 * Math.ceil(Math.log2(n - from + 1)) + 8;
+        while (hi - lo > SMALL_RANGE) {
+            if (depth++ > depthLimit) break;
+            const pivot = medianOf3(keys[lo], keys[(lo + hi) >>> 1], keys[hi - 1]);
+            let i = lo;
+            let j = hi - 1;
+            while (i <= j) {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j) {
+                    const k = keys[i]; keys[i] = keys[j]; keys[j] = k;
+                    i++;
+                    j--;
+                }
+            }
+            if (m <= j) hi = j + 1;
+            else if (m > i) lo = i;
+            else {
+                lo = hi; // boundary m already separates
+                break;
+            }
+        }
+        if (hi - lo > 1) sortKeys(keys, lo, hi);
+        sortKeys(keys, from, m);
+        this.decode(from, n);
+    }
+
+    /** Bounded min-heap ("worst on top") of the m − from best in [from, size), then placed at [from, m) sorted. */
+    private heapSelect(from: number, m: number): void {
+        const c = m - from;
+        const n = this.size;
+        const ids = this.ids;
+        const lg = this.logits;
+        const hI = this.heapIds;
+        const hL = this.heapLogits;
+        const hP = this.heapPos;
+        for (let t = 0; t < c; t++) {
+            hI[t] = ids[from + t];
+            hL[t] = lg[from + t];
+            hP[t] = from + t;
+        }
+        for (let t = (c >> 1) - 1; t >= 0; t--) this.siftDown(t, c);
+        let rootLogit = hL[0];
+        let rootId = hI[0];
+        for (let i = from + c; i < n; i++) {
+            const x = lg[i];
+            if (x < rootLogit) continue;
+            if (x === rootLogit && ids[i] > rootId) continue;
+            hL[0] = x;
+            hI[0] = ids[i];
+            hP[0] = i;
+            this.siftDown(0, c);
+            rootLogit = hL[0];
+            rootId = hI[0];
+        }
+        // Move the candidates of [from, m) that lost into the slots (≥ m) the winners came from.
+        const taken = this.heapTaken;
+        taken.fill(0, 0, c);
+        let outside = 0;
+        for (let t = 0; t < c; t++) {
+            const p = hP[t];
+            if (p < m) taken[p - from] = 1;
+            else hP[outside++] = p; // compact the outside positions at the front of hP
+        }
+        let next = 0;
+        for (let s = from; s < m; s++) {
+            if (taken[s - from]) continue;
+            const q = hP[next++];
+            ids[q] = ids[s];
+            lg[q] = lg[s];
+        }
+        // Pop the heap (worst first) into [from, m) from the back: sorted best-first.
+        for (let t = c - 1; t >= 0; t--) {
+            ids[from + t] = hI[0];
+            lg[from + t] = hL[0];
+            hI[0] = hI[t];
+            hL[0] = hL[t];
+            this.siftDown(0, t);
+        }
+    }
+
+    private siftDown(start: number, count: number): void {
+        const hI = this.heapIds;
+        const hL = this.heapLogits;
+        const hP = this.heapPos;
+        let t = start;
+        for (;;) {
+            const left = 2 * t + 1;
+            if (left >= count) return;
+            let worst = t;
+            if (hL[left] < hL[worst] || (hL[left] === hL[worst] && hI[left] > hI[worst])) worst = left;
+            const right = left + 1;
+            if (right < count && (hL[right] < hL[worst] || (hL[right] === hL[worst] && hI[right] > hI[worst]))) worst = right;
+            if (worst === t) return;
+            const id = hI[t]; hI[t] = hI[worst]; hI[worst] = id;
+            const l = hL[t]; hL[t] = hL[worst]; hL[worst] = l;
+            const p = hP[t]; hP[t] = hP[worst]; hP[worst] = p;
+            t = worst;
+        }
+    }
+}
+
+/**
+ * Sort a[lo, hi) ascending: introsort (median-of-3 quicksort, insertion sort below 16 elements,
+ * heapsort past the depth limit — pass depth 0 to force it). Exported for tests.
+ */
+export function sortKeys(a: Float64Array, lo: number, hi: number, depth = 2 * Math.ceil(Math.log2(hi - lo + 1)) + 4): void {
+    quickSortKeys(a, lo, hi, depth);
+}
+
+function quickSortKeys(a: Float64Array, lo: number, hi: number, depth: number): void {
+    while (hi - lo > 16) {
+        if (depth-- <= 0) {
+            heapSortKeys(a, lo, hi);
+            return;
+        }
+        const pivot = medianOf3(a[lo], a[(lo + hi) >>> 1], a[hi - 1]);
+        let i = lo;
+        let j = hi - 1;
+        while (i <= j) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i <= j) {
+                const t = a[i]; a[i] = a[j]; a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        // Recurse into the smaller side, loop on the larger.
+        if (j + 1 - lo < hi - i) {
+            quickSortKeys(a, lo, j + 1, depth);
+            lo = i;
+        } else {
+            quickSortKeys(a, i, hi, depth);
+            hi = j + 1;
+        }
+    }
+    for (let i = lo + 1; i < hi; i++) {
+        const x = a[i];
+        let j = i - 1;
+        while (j >= lo && a[j] > x) {
+            a[j + 1] = a[j];
+            j--;
+        }
+        a[j + 1] = x;
+    }
+}
+
+function heapSortKeys(a: Float64Array, lo: number, hi: number): void {
+    const n = hi - lo;
+    const sift = (start: number, end: number): void => {
+        let root = start;
+        for (;;) {
+            let child = 2 * root + 1;
+            if (child >= end) return;
+            if (child + 1 < end && a[lo + child + 1] > a[lo + child]) child++;
+            if (a[lo + root] >= a[lo + child]) return;
+            const t = a[lo + root]; a[lo + root] = a[lo + child]; a[lo + child] = t;
+            root = child;
+        }
+    };
+    for (let start = (n >> 1) - 1; start >= 0; start--) sift(start, n);
+    for (let end = n - 1; end > 0; end--) {
+        const t = a[lo]; a[lo] = a[lo + end]; a[lo + end] = t;
+        sift(0, end);
+    }
+}
+
+function medianOf3(a: number, b: number, c: number): number {
+    if (a < b) {
+        if (b < c) return b;
+        return a < c ? c : a;
+    }
+    if (a < c) return a;
+    return b < c ? c : b;
+}

@@ -1,0 +1,76 @@
+import {Candidates, HEAP_SELECT_MAX} from "../candidates.js";
+import {formatSpec} from "../spec.js";
+import type {Sampler} from "../types.js";
+
+/** First prefix tried: enough for the usual peaked next-token distribution. */
+const INITIAL_PREFIX = 64;
+/** A prefix growth larger than this switches to weighted selection over the rest. */
+const MAX_PREFIX_STEP = HEAP_SELECT_MAX;
+/**
+ * Relative tolerance of the cumulative test. The total mass Z is summed in index order and the
+ * prefix mass in sorted order, so the two float64 sums can disagree by a few ulp per term (worst
+ * case ≈ n·2^-53 ≈ 3e-11 at n = 256k). The test is cum ≥ p·Z·(1 − 1e-9): a cumulative mass that
+ * equals p in exact arithmetic is never missed because of summation order. 1e-9 is far below the
+ * precision of the float32 logits (≈ 6e-8 relative), so no genuine decision changes.
+ */
+export const TOP_P_RELATIVE_EPSILON = 1e-9;
+
+/**
+ * Top-p (nucleus; Holtzman et al. 2019): order the tokens by probability (ties → lower id) and keep
+ * the smallest prefix whose cumulative probability is ≥ p (at least one token). p = 1 keeps all.
+ *
+ * Never sorts the vocabulary: it selects the best 64, sorts them and accumulates; if the mass is not
+ * reached it grows the prefix (size guided by a lower bound: every remaining token weighs at most as
+ * much as the last one seen), and if the prefix must grow by more than 256 at once — a flat tail that
+ * must be partly kept — it finishes with an expected-linear weighted quickselect. Small results stay
+ * sorted; a result found by weighted selection is left unsorted.
+ */
+export class TopPSampler implements Sampler {
+    static readonly NAME = "top-p";
+    readonly name = TopPSampler.NAME;
+    readonly spec: string;
+
+    constructor(readonly p: number) {
+        if (!(p > 0 && p <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
+        this.spec = formatSpec(TopPSampler.NAME, [p]);
+    }
+
+    apply(candidates: Candidates): void {
+        const n = candidates.size;
+        if (this.p >= 1 || n <= 1) return;
+        const lg = candidates.logits;
+        let m = candidates.sorted ? n : Math.min(INITIAL_PREFIX, n);
+        if (!candidates.sorted) candidates.selectTop(m);
+        const max = lg[0];
+        const total = candidates.weights(max);
+        const w = candidates.probs;
+        const target = this.p * total * (1 - TOP_P_RELATIVE_EPSILON);
+        let cum = 0;
+        let i = 0;
+        let weightsAligned = true; // probs[i] = weight of position i, until the prefix is grown
+        for (;;) {
+            for (; i < m; i++) {
+                cum += weightsAligned ? w[i] : Candidates.weight(lg[i], max);
+                if (cum >= target) {
+                    candidates.keepSortedPrefix(i + 1);
+                    return;
+                }
+            }
+            if (m >= n) return; // the whole set (only reachable through rounding)
+            const last = Candidates.weight(lg[m - 1], max);
+            const need = target - cum;
+            const atLeast = last > 0 ? Math.ceil(need / last) : n;
+            const step = Math.max(m, atLeast);
+            if (step > MAX_PREFIX_STEP) {
+                const cut = candidates.selectMass(m, need, max, weightsAligned);
+                candidates.truncate(cut);
+                candidates.sorted = false;
+                return;
+            }
+            const next = Math.min(n, m + step);
+            candidates.selectTop(next, m);
+            weightsAligned = false;
+            m = next;
+        }
+    }
+}
