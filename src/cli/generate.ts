@@ -2,11 +2,12 @@
  * `llmgen [prompt]`: generate text with a sampling chain (one or many samples) or beam search, and
  * stream it to stdout as plain text or NDJSON events.
  */
-import type {Command} from "commander";
+import {Option, type Command} from "commander";
 import {runBeamSearch, beamTokenEvents} from "../generate/beam.js";
 import {runSampling, type SampleResult, type TokenEvent} from "../generate/sample.js";
 import {UsageError} from "../errors.js";
 import {randomSeed} from "../sampling/index.js";
+import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
 import {info, outputStyle} from "./io.js";
 import {
     addModelOptions, addSamplingOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
@@ -19,13 +20,15 @@ export interface GenerateFlags extends ModelFlags, SamplingFlags {
     samples: string;
     json?: boolean;
     topLogprobs?: string;
+    colorBy: "prob" | "none";
 }
 
 export function configureGenerate(cmd: Command): Command {
     addModelOptions(addSamplingOptions(cmd))
         .option("--samples <n>", "generate n independent samples of the same prompt, in parallel sequences", "1")
         .option("--json", "NDJSON events on stdout: one per token, one \"done\" per sample")
-        .option("--top-logprobs <n>", "with --json: the n most probable alternatives at every token");
+        .option("--top-logprobs <n>", "with --json: the n most probable alternatives at every token")
+        .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model (legend on stderr)").choices(["prob", "none"]).default("none"));
     return cmd;
 }
 
@@ -51,6 +54,8 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         const promptTokens = engine.tokenize(prompt);
         engine.checkPromptFits(promptTokens);
         const fancy = decorate(style) && !flags.json;
+        const tintByProb = fancy && flags.colorBy === "prob" && strategy.kind === "sample" && style.out.level > 0;
+        if (tintByProb) info(probabilityLegend(style.err));
         if (fancy && samples === 1) writeOut(style.out.dim(prompt));
         const started = performance.now();
         let results: Array<Pick<SampleResult, "sample" | "text" | "tokens" | "stopReason">>;
@@ -75,12 +80,15 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             results = [{sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason}];
         } else {
             const buffered: string[] = Array.from({length: samples}, () => "");
+            const tinter = tintByProb ? new ProbabilityTinter(style.out) : undefined;
             const onText = flags.json ? undefined : (sample: number, text: string): void => {
-                if (sample === 0) writeOut(text);
+                if (sample === 0) writeOut(tinter ? tinter.text(text) : text);
                 else buffered[sample] += text;
             };
             const onToken = flags.json ? (e: TokenEvent): void => {
                 writeOut(JSON.stringify({type: "token", ...e}) + "\n");
+            } : tinter ? (e: TokenEvent): void => {
+                if (e.sample === 0) tinter.token(e.text, e.logprob);
             } : undefined;
             const done = await runSampling(engine, {
                 promptTokens, strategy: strategy.spec, samples, seed, maxTokens: run.maxTokens, stops: run.stops,

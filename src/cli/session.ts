@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import ora from "ora";
-import {Engine} from "../engine/engine.js";
+import type {Engine} from "../engine/engine.js";
 import {UsageError} from "../errors.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, type OutputStyle} from "./io.js";
@@ -34,6 +34,9 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
         ? ora({text: `loading ${path}`, stream: process.stderr, color: "cyan", isEnabled: true}).start()
         : undefined;
     try {
+        // Loaded on demand: importing node-llama-cpp costs about a second, which --help and usage
+        // errors should not pay.
+        const {Engine} = await import("../engine/engine.js");
         const engine = await Engine.load({
             modelPath: path,
             gpu: settings.gpu,

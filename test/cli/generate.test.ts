@@ -27,7 +27,7 @@ function doneEvents(stdout: string): Array<Record<string, unknown>> {
     return ndjson(stdout).filter((e) => e.type === "done");
 }
 
-const ANSI = /\u001b\[/;
+const ANSI = new RegExp(String.fromCharCode(27) + "\\[");
 
 for (const [name, model] of [["stories260K", STORIES], ["tiny-random", TINY_RANDOM]] as const) {
     describe(`greedy on ${name}`, () => {
