@@ -14,8 +14,8 @@ export default tseslint.config(
         }
     },
     {
-        files: ["bin/**/*.js", "eslint.config.js", ".ci/**/*.js"],
-        languageOptions: {globals: {process: "readonly", console: "readonly"}}
+        files: ["bin/**/*.js", "eslint.config.js", ".ci/**/*.js", "scripts/**/*.mjs"],
+        languageOptions: {globals: {process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setInterval: "readonly", clearInterval: "readonly"}}
     },
     {
         // The sampling core is engine-free: it must never import node-llama-cpp.

@@ -26,6 +26,30 @@ export interface SamplingFlags {
     topP?: string;
     minP?: string;
     greedy?: boolean;
+    typicalP?: string;
+    epsilonCutoff?: string;
+    etaCutoff?: string;
+    topNSigma?: string;
+    mirostat?: string;
+    mirostatEnt?: string;
+    mirostatLr?: string;
+    xtcProbability?: string;
+    xtcThreshold?: string;
+    dryMultiplier?: string;
+    dryBase?: string;
+    dryAllowedLength?: string;
+    dryPenaltyLastN?: string;
+    drySequenceBreaker?: string[];
+    dynatempRange?: string;
+    dynatempExp?: string;
+    repeatPenalty?: string;
+    presencePenalty?: string;
+    frequencyPenalty?: string;
+    repeatLastN?: string;
+    noRepeatNgram?: string;
+    logitBias?: string[];
+    samplers?: string;
+    order?: string;
     strategy?: string;
     beams?: string;
     lengthPenalty: string;
@@ -55,6 +79,30 @@ export function addSamplingOptions(cmd: Command): Command {
         .option("--top-p <p>", "nucleus: keep the smallest set of most probable tokens with mass ≥ p, p in (0, 1]")
         .option("--min-p <a>", "keep tokens with probability ≥ a · p_max, a in [0, 1]")
         .option("--greedy", "always take the most probable token")
+        .option("--typical-p <p>", "locally typical sampling: keep the tokens whose surprisal is closest to the entropy until mass p, p in (0, 1]")
+        .option("--epsilon-cutoff <e>", "epsilon sampling: keep tokens with probability ≥ e, e in (0, 1)")
+        .option("--eta-cutoff <e>", "eta sampling: keep tokens with probability ≥ min(e, √e·exp(−entropy)), e in (0, 1)")
+        .option("--top-n-sigma <n>", "keep tokens with logit ≥ max − n·σ, n > 0")
+        .option("--mirostat <v>", "mirostat version 1 or 2 (adaptive truncation to a target surprise)")
+        .option("--mirostat-ent <tau>", "mirostat target surprise τ in bits, > 0 (default 5; needs --mirostat)")
+        .option("--mirostat-lr <eta>", "mirostat learning rate η in (0, 1] (default 0.1; needs --mirostat)")
+        .option("--xtc-probability <p>", "XTC: chance per step in [0, 1] of excluding the top choices")
+        .option("--xtc-threshold <t>", "XTC: probability in (0, 0.5] from which a token is a top choice (default 0.1; needs --xtc-probability)")
+        .option("--dry-multiplier <m>", "DRY repetition penalty multiplier ≥ 0 (enables DRY)")
+        .option("--dry-base <b>", "DRY penalty base ≥ 1 (default 1.75)")
+        .option("--dry-allowed-length <n>", "DRY: repeats up to n tokens are free, n ≥ 1 (default 2)")
+        .option("--dry-penalty-last-n <n>", "DRY: scan the last n tokens, prompt included; -1 = all, 0 = off (default -1)")
+        .option("--dry-sequence-breaker <text>", "DRY sequence breaker, repeatable (replaces the default \\n : \" *; \"none\" for none; \\n etc. are processed)", collect, [])
+        .option("--dynatemp-range <r>", "dynamic temperature: T in [temp − r, temp + r] by entropy, r ≥ 0")
+        .option("--dynatemp-exp <k>", "dynamic temperature exponent > 0 (default 1; needs --dynatemp-range)")
+        .option("--repeat-penalty <θ>", "CTRL repetition penalty θ > 0 over the last --repeat-last-n tokens (needs raw logits: fast route)")
+        .option("--presence-penalty <a>", "subtract a from the logit of tokens seen in the last --repeat-last-n tokens")
+        .option("--frequency-penalty <a>", "subtract a·count from the logit of tokens seen in the last --repeat-last-n tokens")
+        .option("--repeat-last-n <n>", "window of the three penalties: the last n tokens, prompt included; -1 = all, 0 = off (default 64)")
+        .addOption(noRepeatNgramOption())
+        .option("--logit-bias <token=bias>", "add bias to a token id or to every token of a text, repeatable: the=-5, 29=-inf (a ban), '\" the\"=2' (a JSON string keeps spaces)", collect, [])
+        .option("--samplers <list>", "order of the chain built from the sampler flags, like llama.cpp: e.g. \"penalties;dry;top_k;top_p;min_p;temperature\"")
+        .addOption(new Option("--order <preset>", "order of the sampler flags: hf (temperature first, the default) or llama.cpp (temperature last)").choices(["hf", "llama.cpp"]))
         .option("-s, --strategy <chain>", "a sampler chain applied in the order written, e.g. \"temp=0.7,top-p=0.9\", or greedy | random | beam=K")
         .option("--beams <k>", "beam search of width k (same as -s beam=k)")
         .option("--length-penalty <a>", "beam score = sum of log-probs / length^a", "1.0")
@@ -62,6 +110,13 @@ export function addSamplingOptions(cmd: Command): Command {
         .option("-n, --max-tokens <n>", "stop after n generated tokens", String(DEFAULT_MAX_TOKENS))
         .option("--stop <text>", "stop when this text is generated (not printed); repeatable", collect, [])
         .option("--ignore-eos", "do not stop at end-of-generation tokens");
+}
+
+/** --no-repeat-ngram <n> takes a value: commander would otherwise read "--no-…" as the negation of --repeat-ngram. */
+function noRepeatNgramOption(): Option {
+    const option = new Option("--no-repeat-ngram <n>", "ban tokens that would repeat an n-gram of the text so far, prompt included (n ≥ 1)");
+    option.negate = false;
+    return option;
 }
 
 function collect(value: string, previous: string[]): string[] {

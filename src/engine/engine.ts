@@ -172,7 +172,7 @@ export class Engine {
 
     static async load(opts: EngineOptions): Promise<Engine> {
         const sequences = opts.sequences ?? 1;
-        let modelBytes = 0;
+        let modelBytes: number;
         try {
             modelBytes = fs.statSync(opts.modelPath).size;
         } catch {

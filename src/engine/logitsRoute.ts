@@ -19,6 +19,12 @@ export interface LogitsRoute {
     evaluate(sequence: EngineSequence, tokens: Token[]): Promise<Float32Array>;
     /** The sequence's buffer as last filled. */
     buffer(sequenceIndex: number): Float32Array;
+    /**
+     * Optional KV fork (fast route): give `target` the KV cache of the sibling sharing the longest
+     * prefix with `history` when it beats the target's own common prefix `own`; returns the target's
+     * new state length, or undefined when it did not fork.
+     */
+    forkInto?(target: EngineSequence, history: readonly number[], own: number, siblings: readonly EngineSequence[]): Promise<number | undefined>;
 }
 
 /**

@@ -1,0 +1,194 @@
+/**
+ * `llmgen doctor`: what llmgen runs on — node-llama-cpp version, the fast-route patch and build
+ * (cached? installed? loaded?), the llama.cpp binary in use (prebuilt or local build), the backend
+ * (CPU/CUDA/Vulkan), threads, and with a model: the logits route the engine picks and why.
+ */
+import {Command} from "commander";
+import {getLlama, LlamaLogLevel, type Llama} from "node-llama-cpp";
+import {Engine, physicalCores} from "../engine/engine.js";
+import {FastLogitsRoute} from "../engine/fastRoute.js";
+import {requestedRoute} from "../engine/routeSelect.js";
+import {resolveModel} from "../models/resolve.js";
+import {info, outputStyle} from "./io.js";
+import {addModelOptions, engineSettings, type ModelFlags} from "./options.js";
+import {writeOut} from "./stdout.js";
+
+interface DoctorFlags extends ModelFlags {
+    json?: boolean;
+}
+
+/** scripts/fast-build-lib.mjs (plain JS, shared with the build script). */
+interface FastBuildLib {
+    fastBuildStatus(gpu?: string): {
+        nodeLlamaCpp?: string;
+        patchFile: string;
+        patchFileExists: boolean;
+        patchApplied: boolean;
+        gpu: string;
+        key: string;
+        cacheRoot: string;
+        cached: boolean;
+        cacheEntry: string;
+        localBuilds: Array<{folder: string; fast: boolean; key?: string; upToDate: boolean}>;
+    };
+}
+
+export interface DoctorReport {
+    node: string;
+    platform: string;
+    physicalCores: number;
+    nodeLlamaCpp?: string;
+    fastBuild?: ReturnType<FastBuildLib["fastBuildStatus"]>;
+    binary?: {buildType: string; backend: string; fastRouteInBinary: boolean; cpuMathCores: number; maxThreads: number};
+    routeRequested: string;
+    model?: {path: string; route: string; fork: boolean; threads: number; backend: string; buildType: string; vocabSize: number; contextSize: number};
+    modelSkipped?: string;
+    problems: string[];
+    advice: string[];
+}
+
+export function doctorCommand(): Command {
+    const cmd = new Command("doctor")
+        .description("report the llama.cpp build in use, the backend (CPU/CUDA/Vulkan), threads and the logits route (fast or public), with advice");
+    addModelOptions(cmd).option("--json", "print JSON for scripts");
+    return cmd.action(async (flags: DoctorFlags) => {
+        const style = outputStyle({color: flags.color});
+        const report = await diagnose(flags);
+        if (flags.json) {
+            writeOut(JSON.stringify(report, null, 2) + "\n");
+            return;
+        }
+        for (const line of renderDoctor(report)) writeOut(line + "\n");
+        if (report.problems.length > 0) info(style.err.yellow(`llmgen doctor: ${report.problems.length} problem(s) found`));
+    });
+}
+
+async function loadFastBuildLib(): Promise<FastBuildLib | undefined> {
+    try {
+        return (await import(new URL("../../../scripts/fast-build-lib.mjs", import.meta.url).href)) as FastBuildLib;
+    } catch {
+        return undefined;
+    }
+}
+
+export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
+    const settings = engineSettings(flags);
+    const problems: string[] = [];
+    const advice: string[] = [];
+    const lib = await loadFastBuildLib();
+    const gpuForBuild = settings.gpu === "cuda" || settings.gpu === "vulkan" ? settings.gpu : "false";
+    const fastBuild = lib?.fastBuildStatus(gpuForBuild);
+    const report: DoctorReport = {
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+        physicalCores: physicalCores(),
+        nodeLlamaCpp: fastBuild?.nodeLlamaCpp,
+        fastBuild,
+        routeRequested: requestedRoute(settings.logitsRoute),
+        problems,
+        advice
+    };
+    if (fastBuild) {
+        if (fastBuild.nodeLlamaCpp !== "3.21.1") problems.push(`node-llama-cpp ${fastBuild.nodeLlamaCpp ?? "missing"}: llmgen's fast route is made for 3.21.1 exactly`);
+        if (!fastBuild.patchApplied) {
+            problems.push("the node-llama-cpp patch is not applied to node_modules");
+            advice.push("run `npx patch-package` (npm ci runs it at postinstall)");
+        }
+        const installed = fastBuild.localBuilds.some((b) => b.fast && b.upToDate);
+        if (!installed) advice.push(fastBuild.cached
+            ? "the fast build is cached but not installed: run `npm run build:fast` (restores it in seconds)"
+            : `build the fast route once: \`npm run build:fast${gpuForBuild === "false" ? "" : ` -- --gpu ${gpuForBuild}`}\` (compiles llama.cpp, ≈10 min on 2 cores; cached in ${fastBuild.cacheRoot})`);
+    }
+
+    let modelPath: string | undefined;
+    try {
+        modelPath = (await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: false})).path;
+    } catch (err) {
+        report.modelSkipped = `no model to check the route with (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); pass -m <model>`;
+    }
+    if (modelPath !== undefined) {
+        let engine: Engine | undefined;
+        try {
+            engine = await Engine.load({
+                modelPath, gpu: settings.gpu, threads: settings.threads, ctxSize: settings.ctxSize ?? 256, sequences: 1,
+                verbose: settings.verbose, debug: settings.debug, logitsRoute: settings.logitsRoute,
+                onNotice: (line) => {
+                    if (line.startsWith("fast logits route unavailable")) problems.push(line);
+                }
+            });
+            report.binary = binaryInfo(engine.llama);
+            report.model = {
+                path: modelPath,
+                route: engine.info.route,
+                fork: engine.route instanceof FastLogitsRoute && engine.route.canFork,
+                threads: engine.info.threads,
+                backend: engine.info.backend,
+                buildType: engine.info.buildType,
+                vocabSize: engine.vocabSize,
+                contextSize: engine.info.contextSize
+            };
+        } catch (err) {
+            problems.push(`cannot load ${modelPath}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+        } finally {
+            await engine?.dispose();
+        }
+    }
+    if (report.binary === undefined) {
+        let llama: Llama | undefined;
+        try {
+            llama = await getLlama({
+                build: "never",
+                gpu: settings.gpu === "cpu" ? false : settings.gpu,
+                logLevel: LlamaLogLevel.disabled,
+                logger: () => undefined,
+                progressLogs: false
+            });
+            report.binary = binaryInfo(llama);
+        } catch (err) {
+            problems.push(`cannot start llama.cpp: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+        } finally {
+            await llama?.dispose().catch(() => undefined);
+        }
+    }
+    if (report.binary && !report.binary.fastRouteInBinary && report.routeRequested !== "public")
+        problems.push(`the loaded llama.cpp binary (${report.binary.buildType}, ${report.binary.backend}) has no fast route: llmgen reads logits through the slow public route`);
+    if (report.binary && report.binary.backend !== "cpu" && fastBuild && !fastBuild.localBuilds.some((b) => b.fast && b.folder.includes(report.binary!.backend)))
+        advice.push(`GPU (${report.binary.backend}) in use: build the fast route for it with \`npm run build:fast -- --gpu ${report.binary.backend}\``);
+    return report;
+}
+
+function binaryInfo(llama: Llama): NonNullable<DoctorReport["binary"]> {
+    const bindings = (llama as unknown as {_bindings?: {AddonContext?: {prototype?: Record<string, unknown>}}})._bindings;
+    return {
+        buildType: llama.buildType,
+        backend: llama.gpu === false ? "cpu" : String(llama.gpu),
+        fastRouteInBinary: typeof bindings?.AddonContext?.prototype?.llmgenCopyLogits === "function",
+        cpuMathCores: llama.cpuMathCores,
+        maxThreads: llama.maxThreads
+    };
+}
+
+export function renderDoctor(r: DoctorReport): string[] {
+    const lines = [
+        `node ${r.node} on ${r.platform}, ${r.physicalCores} physical core(s)`,
+        `node-llama-cpp ${r.nodeLlamaCpp ?? "?"}`
+    ];
+    const f = r.fastBuild;
+    if (f) {
+        lines.push(`fast-route patch: ${f.patchFile} ${f.patchFileExists ? "" : "(missing) "}— ${f.patchApplied ? "applied" : "NOT applied"}`);
+        lines.push(`fast-route build: key ${f.key}, ${f.cached ? "cached" : "not cached"} in ${f.cacheRoot}`);
+        for (const b of f.localBuilds)
+            lines.push(`  installed local build ${b.folder}: ${b.fast ? "fast route" : "stock"}${b.upToDate ? " (up to date)" : b.key ? ` (other key ${b.key})` : ""}`);
+        if (f.localBuilds.length === 0) lines.push("  no local build installed (node-llama-cpp's prebuilt binary is used)");
+    }
+    if (r.binary)
+        lines.push(`llama.cpp binary in use: ${r.binary.buildType}, backend ${r.binary.backend}, fast route ${r.binary.fastRouteInBinary ? "present" : "absent"}; cpu math cores ${r.binary.cpuMathCores}, max threads ${r.binary.maxThreads}`);
+    lines.push(`logits route requested: ${r.routeRequested} (--logits-route / LLMGEN_LOGITS_ROUTE)`);
+    if (r.model)
+        lines.push(`with ${r.model.path}: route ${r.model.route}${r.model.fork ? " with KV fork" : ""}, backend ${r.model.backend}, build ${r.model.buildType}, threads ${r.model.threads}, vocabulary ${r.model.vocabSize}`);
+    if (r.modelSkipped) lines.push(r.modelSkipped);
+    for (const p of r.problems) lines.push(`problem: ${p}`);
+    for (const a of r.advice) lines.push(`advice: ${a}`);
+    if (r.problems.length === 0) lines.push("ok");
+    return lines;
+}
