@@ -5,9 +5,10 @@
  *
  * Order: "better" means higher logit, ties broken by lower token id. `sorted` is true when [0, size)
  * is in that order. Probabilities are softmax over the current set: p_i = e^(l_i − max) / Σ e^(l_j − max)
- * in float64; a −∞ logit has probability 0. (If the whole set is −∞ — or some logits are +∞ — the
- * limit is taken: the tokens equal to the maximum share the mass equally.) NaN logits are not
- * supported: the engine must not hand them out.
+ * in float64. A −∞ logit has probability 0, and so has a logit more than 708 nats below the max
+ * (its weight, < 3e-308, is flushed to 0: no float64 sum or 53-bit draw could see it). If the whole
+ * set is −∞ — or some logits are +∞ — the limit is taken: the tokens equal to the maximum share the
+ * mass equally. NaN logits are not supported: the engine must not hand them out.
  */
 import {expNonPos, expShiftedInto} from "./exp.js";
 
@@ -40,15 +41,17 @@ export class Candidates {
     /** The raw bits of `logits` (same buffer), for order-preserving sort keys. */
     private readonly bits: Uint32Array;
     private readonly identity: Int32Array;
+    /** Scratch: kept positions in token-id order for the draw. */
+    private readonly order: Int32Array;
     /** Packed sort keys, ascending = better first: (descending-logit bits) · 2^21 + id. */
     private readonly keys: Float64Array;
     private readonly heapIds = new Int32Array(HEAP_SELECT_MAX);
     private readonly heapLogits = new Float32Array(HEAP_SELECT_MAX);
     private readonly heapPos = new Int32Array(HEAP_SELECT_MAX);
     private readonly heapTaken = new Uint8Array(HEAP_SELECT_MAX);
-    /** selectMass: bucket index of each position, and the weight per bucket. */
-    private readonly bucketOf: Uint16Array;
+    /** selectMass: the weight per bucket, and how many candidates splitAtBucket staged. */
     private readonly bucketMass = new Float64Array(BUCKETS);
+    private stagedCount = 0;
 
     constructor(capacity: number) {
         if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_VOCAB) {
@@ -61,8 +64,8 @@ export class Candidates {
         this.probs = new Float64Array(capacity);
         this.keys = new Float64Array(capacity);
         this.identity = new Int32Array(capacity);
-        this.bucketOf = new Uint16Array(capacity);
         for (let i = 0; i < capacity; i++) this.identity[i] = i;
+        this.order = new Int32Array(capacity);
     }
 
     /** Start a step: every token of `logits` is a candidate (ids 0..n−1), unsorted. */
@@ -120,9 +123,10 @@ export class Candidates {
 
     /** Keep only the candidate at `index`. */
     keepOnly(index: number): void {
-        if (index < 0 || index >= this.size) throw new RangeError(`index ${index} outside [0, ${this.size})`);
-        this.ids[0] = this.ids[index];
-        this.logits[0] = this.logits[index];
+        if (!(index >= 0 && index < this.size)) throw new RangeError(`index ${index} outside [0, ${this.size})`);
+        const i = index | 0;
+        this.ids[0] = this.ids[i];
+        this.logits[0] = this.logits[i];
         this.size = 1;
         this.sorted = true;
     }
@@ -130,7 +134,7 @@ export class Candidates {
     /** Keep the first n candidates (n ≥ 1). The sorted flag is unchanged. */
     truncate(n: number): void {
         if (!Number.isInteger(n) || n < 1) throw new RangeError(`cannot truncate to ${n} candidates (at least 1 must remain)`);
-        if (n < this.size) this.size = n;
+        if (n < this.size) this.size = n | 0;
     }
 
     /**
@@ -170,34 +174,66 @@ export class Candidates {
         for (let i = 0; i < n; i++) w[i] /= total;
     }
 
-    /** The weight e^(l − max) used by every helper here (handles an infinite max). */
+    /**
+     * The weight e^(l − max) used by every helper here: handles an infinite max, and flushes weights
+     * below e^-708 to 0 exactly like the vectorised loop (expShiftedInto), so all paths agree.
+     */
     static weight(logit: number, max: number): number {
         if (max === Infinity || max === -Infinity) return logit === max ? 1 : 0;
-        return expNonPos(logit - max);
+        const x = logit - max;
+        return x > -708 ? expNonPos(x) : 0;
     }
 
     /**
      * Draw one candidate with probability proportional to its weight, given r ∈ [0, 1): computes the
-     * weights, sets u = r · total, and returns the token id of the first candidate (in the current
-     * order) whose cumulative weight exceeds u. Zero-weight candidates are never returned.
+     * weights, sets u = r · total, and returns the first token **in token-id order** whose cumulative
+     * weight exceeds u. Zero-weight candidates are never returned.
+     *
+     * Walking in id order, not in buffer order, makes the draw independent of how selection
+     * permuted the buffer: two logits vectors that differ only by rounding (raw logits vs the
+     * public route's float32 log-probabilities) reorder near-ties during selection but still give
+     * the same token for the same r, unless u falls within the rounding of a boundary.
+     * Small kept sets are put in id order by sorting their positions (n log n); large ones are
+     * scattered into an id-indexed buffer and walked (O(vocabulary), no allocation).
      */
     draw(r: number): number {
         const total = this.weights();
         const w = this.probs;
+        const ids = this.ids;
         const n = this.size;
         const u = r * total;
         let cum = 0;
-        let lastPositive = 0;
-        for (let i = 0; i < n; i++) {
-            const x = w[i];
-            if (x > 0) {
-                cum += x;
-                lastPositive = i;
-                if (u < cum) return this.ids[i];
+        let lastPositive = -1;
+        if (n * 16 <= this.capacity) {
+            const order = this.order;
+            for (let i = 0; i < n; i++) order[i] = i;
+            const positions = order.subarray(0, n);
+            positions.sort((a, b) => ids[a] - ids[b]);
+            for (let k = 0; k < n; k++) {
+                const i = positions[k];
+                const x = w[i];
+                if (x > 0) {
+                    cum += x;
+                    lastPositive = ids[i];
+                    if (u < cum) return ids[i];
+                }
+            }
+        } else {
+            const byId = this.keys;
+            byId.fill(0);
+            for (let i = 0; i < n; i++) byId[ids[i]] = w[i];
+            const cap = this.capacity;
+            for (let id = 0; id < cap; id++) {
+                const x = byId[id];
+                if (x > 0) {
+                    cum += x;
+                    lastPositive = id;
+                    if (u < cum) return id;
+                }
             }
         }
         // u ≥ cum only through rounding (r just below 1): the last token with positive weight.
-        return this.ids[lastPositive];
+        return lastPositive >= 0 ? lastPositive : ids[0];
     }
 
     /** Is [0, size) really in sorted order? (Linear check.) */
@@ -228,6 +264,10 @@ export class Candidates {
     selectTop(m: number, from = 0): void {
         const n = this.size;
         if (this.sorted) return;
+        // Counts and positions are small integers: force the int32 representation once here, so
+        // that a caller passing a boxed double (e.g. Math.ceil's result) cannot push every loop
+        // below onto slower generic number code (V8 keeps that code once it has seen one).
+        from = from | 0;
         if (m >= n) {
             this.encode(from, n);
             sortKeys(this.keys, from, n);
@@ -235,6 +275,7 @@ export class Candidates {
             this.sorted = true;
             return;
         }
+        m = m | 0;
         if (m <= from) return;
         if (m - from <= HEAP_SELECT_MAX) this.heapSelect(from, m);
         else this.keySelect(from, m);
@@ -247,15 +288,17 @@ export class Candidates {
      * than everything in [from, size). If the region's whole weight is < target (rounding), cut = size.
      *
      * Large regions: one pass builds a histogram of the weights by 1/16-nat bucket of l − max, which
-     * locates the bucket where the cumulative mass crosses the target; two cheap passes move the
-     * buckets above it to the front and that bucket next; only that bucket is resolved exactly (by
-     * weighted quickselect on packed keys). Expected O(size − from), no sort. Uses probs as scratch;
+     * locates the bucket where the cumulative mass crosses the target; a second pass copies the
+     * buckets above it to the front and stages that bucket aside; only that bucket is resolved
+     * exactly (by weighted quickselect on packed keys). Expected O(size − from), no sort. Afterwards
+     * only [0, cut) is meaningful (the rest of the region is scratch: callers truncate). Uses probs as scratch;
      * pass weightsReady when probs[from, size) already holds e^(l − max) for the current positions
      * (e.g. right after weights(max)) to skip the exps.
      */
     selectMass(from: number, target: number, max: number, weightsReady = false): number {
         const n = this.size;
         if (from >= n) return n;
+        from = from | 0;
         if (!(target > 0)) return from;
         const w = this.probs;
         const lg = this.logits;
@@ -269,15 +312,8 @@ export class Candidates {
         if (n - from < BUCKET_MIN_REGION) return this.massSelect(from, n, target, max);
 
         const hist = this.bucketMass;
-        const bucket = this.bucketOf;
         hist.fill(0);
-        const last = BUCKETS - 1;
-        for (let i = from; i < n; i++) {
-            const y = (max - lg[i]) * BUCKET_SCALE; // ≥ 0; +∞ (or NaN for an infinite max) → last bucket
-            const b = y < last ? y | 0 : last;
-            bucket[i] = b;
-            hist[b] += w[i];
-        }
+        this.bucketize(from, n, max);
         let need = target;
         let crossing = 0;
         for (; crossing < BUCKETS; crossing++) {
@@ -286,35 +322,103 @@ export class Candidates {
         }
         if (crossing === BUCKETS) return n; // not reachable (rounding): keep all
 
-        // Buckets above the crossing one to the front, then the crossing bucket (Lomuto-style compaction).
-        let a = from;
-        for (let i = from; i < n; i++) {
-            if (bucket[i] < crossing) {
-                if (i !== a) this.swap4(i, a);
-                a++;
-            }
+        // One pass: buckets above the crossing one are compacted to the front (kept for sure), the
+        // crossing bucket is staged as packed keys; then only that bucket is resolved exactly.
+        const a = this.splitAtBucket(from, n, max, crossing);
+        const staged = this.stagedCount;
+        if (staged === 0) return a;
+        this.keys.copyWithin(a, 0, staged);
+        this.decode(a, a + staged);
+        if (max === Infinity || max === -Infinity) {
+            for (let i = a; i < a + staged; i++) w[i] = lg[i] === max ? 1 : 0;
+        } else {
+            expShiftedInto(lg, max, w, a, a + staged);
         }
-        let b = a;
-        for (let i = a; i < n; i++) {
-            if (bucket[i] === crossing) {
-                if (i !== b) this.swap4(i, b);
-                b++;
-            }
+        return this.massSelect(a, a + staged, need, max);
+    }
+
+    /**
+     * Run every loop of this class a dozen times on tiny inputs (see warmup.ts: V8 compiles a
+     * function well only if its first calls were not long ones). Touches no shared state.
+     */
+    static warmUp(): void {
+        const c = new Candidates(48);
+        const v = new Float32Array(48);
+        for (let round = 0; round < 12; round++) {
+            for (let i = 0; i < 48; i++) v[i] = i % 11 === 0 ? -Infinity : ((i * 37 + round * 11) % 23) / 4;
+            const n = 40 + (round % 8);
+            c.load(n === 48 ? v : v.subarray(0, n));
+            c.maxLogit();
+            c.argmaxIndex();
+            c.checkSorted();
+            c.draw(0.37);
+            c.softmax();
+            c.selectTop(5);
+            c.selectTop(9, 5);
+            c.weights(c.logits[0]);
+            c.selectMass(9, 0.5, c.logits[0], true);
+            c.load(v);
+            const max = c.maxLogit();
+            c.weights(max);
+            c.bucketMass.fill(0);
+            c.bucketize(0, 48, max);
+            c.splitAtBucket(0, 48, max, 20 + round);
+            c.load(v);
+            c.massSelect(0, 48, 0.8 * c.weights(max), max);
+            c.load(v);
+            c.keySelect(0, 17);
+            c.encode(17, 48);
+            sortKeys(c.keys, 17, 48);
+            c.decode(17, 48);
+            c.load(v);
+            c.sortAll();
+            c.checkSorted();
         }
-        return this.massSelect(a, b, need, max);
     }
 
     // ---- internals -------------------------------------------------------------------------------
 
-    private swap4(i: number, j: number): void {
-        const ids = this.ids;
+    /** selectMass, pass 1: the weight per bucket of l − max over [from, to) (weights in probs). */
+    private bucketize(from: number, to: number, max: number): void {
         const lg = this.logits;
         const w = this.probs;
-        const bucket = this.bucketOf;
-        const id = ids[i]; ids[i] = ids[j]; ids[j] = id;
-        const l = lg[i]; lg[i] = lg[j]; lg[j] = l;
-        const x = w[i]; w[i] = w[j]; w[j] = x;
-        const b = bucket[i]; bucket[i] = bucket[j]; bucket[j] = b;
+        const hist = this.bucketMass;
+        const last = BUCKETS - 1;
+        for (let i = from; i < to; i++) {
+            const y = (max - lg[i]) * BUCKET_SCALE; // ≥ 0; +∞ (or NaN for an infinite max) → last bucket
+            hist[y < last ? y | 0 : last] += w[i];
+        }
+    }
+
+    /**
+     * selectMass, pass 2: compact the candidates of [from, to) whose bucket is above `crossing` to the
+     * front (stable copy, no swaps) and stage those of the crossing bucket as packed keys in
+     * keys[0, stagedCount); returns the end of the compacted block. The rest of the range becomes
+     * scratch — fine, since selectMass's caller truncates there.
+     */
+    private splitAtBucket(from: number, to: number, max: number, crossing: number): number {
+        const ids = this.ids;
+        const lg = this.logits;
+        const bits = this.bits;
+        const keys = this.keys;
+        const last = BUCKETS - 1;
+        let a = from;
+        let staged = 0;
+        for (let i = from; i < to; i++) {
+            const y = (max - lg[i]) * BUCKET_SCALE;
+            const b = y < last ? y | 0 : last;
+            if (b < crossing) {
+                ids[a] = ids[i];
+                bits[a] = bits[i];
+                a++;
+            } else if (b === crossing) {
+                let u = bits[i];
+                if (u === 0x80000000) u = 0;
+                keys[staged++] = (u >= 0x80000000 ? u : (~u & 0x7fffffff)) * ID_SCALE + ids[i];
+            }
+        }
+        this.stagedCount = staged;
+        return a;
     }
 
     /**
@@ -452,6 +556,7 @@ export class Candidates {
     }
 
     /** Bounded min-heap ("worst on top") of the m − from best in [from, size), then placed at [from, m) sorted. */
+    /** Bounded heap selection of the m − from best of [from, size) into [from, m), sorted. */
     private heapSelect(from: number, m: number): void {
         const c = m - from;
         const n = this.size;
@@ -466,19 +571,7 @@ export class Candidates {
             hP[t] = from + t;
         }
         for (let t = (c >> 1) - 1; t >= 0; t--) this.siftDown(t, c);
-        let rootLogit = hL[0];
-        let rootId = hI[0];
-        for (let i = from + c; i < n; i++) {
-            const x = lg[i];
-            if (x < rootLogit) continue;
-            if (x === rootLogit && ids[i] > rootId) continue;
-            hL[0] = x;
-            hI[0] = ids[i];
-            hP[0] = i;
-            this.siftDown(0, c);
-            rootLogit = hL[0];
-            rootId = hI[0];
-        }
+        this.heapScan(from + c, n, c);
         // Move the candidates of [from, m) that lost into the slots (≥ m) the winners came from.
         const taken = this.heapTaken;
         taken.fill(0, 0, c);
@@ -502,6 +595,32 @@ export class Candidates {
             hI[0] = hI[t];
             hL[0] = hL[t];
             this.siftDown(0, t);
+        }
+    }
+
+    /**
+     * The long loop of heapSelect, alone in its own function: V8 compiles long loops on-stack during
+     * their first run, and code after such a loop that has never run yet deoptimizes that compiled
+     * code again and again. Nothing follows the loop here.
+     */
+    private heapScan(start: number, end: number, count: number): void {
+        const ids = this.ids;
+        const lg = this.logits;
+        const hI = this.heapIds;
+        const hL = this.heapLogits;
+        const hP = this.heapPos;
+        let rootLogit = hL[0];
+        let rootId = hI[0];
+        for (let i = start; i < end; i++) {
+            const x = lg[i];
+            if (x < rootLogit) continue;
+            if (x === rootLogit && ids[i] > rootId) continue;
+            hL[0] = x;
+            hI[0] = ids[i];
+            hP[0] = i;
+            this.siftDown(0, count);
+            rootLogit = hL[0];
+            rootId = hI[0];
         }
     }
 

@@ -27,7 +27,7 @@ const REQUIRED = process.env.CI === "true" || process.env.LLMGEN_REQUIRE_FAST_RO
  * pure sampling and top-k-first chains are identical; see the engine report for the fix in the
  * chain's draw order.
  */
-const KNOWN_DIVERGENCE = "tiny-random top-p=0.9: the public route's float32-rounded log-probs reorder near-ties in top-p's buffer order (same distribution, different draw)";
+const KNOWN_DIVERGENCE = "tiny-random top-p=0.9: random weights give a near-uniform 32k distribution, so the p=0.9 boundary runs through thousands of near-ties; the public route's float32-rounded probabilities move that boundary by a token now and then, and the draw (in token-id order) shifts with it. Same distribution, different draw; stories260K and the other tiny-random cases are identical";
 
 function probe(model: string): Promise<ProbeResult> {
     return new Promise((resolve, reject) => {
