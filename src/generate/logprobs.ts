@@ -1,7 +1,9 @@
 /**
  * Quantities of the model's unmodified next-token distribution, from a logits vector known up to an
- * additive constant: log-softmax, entropy, top alternatives. Natural logs.
+ * additive constant: log-softmax, entropy, top alternatives. Natural logs. The exponentials use the
+ * sampling core's table-based exp (within a few ulp, ≈2× faster than Math.exp).
  */
+import {expNonPos} from "../sampling/index.js";
 
 /** log Σ exp(x), stable; −Infinity entries contribute nothing. */
 export function logSumExp(logits: Float32Array): number {
@@ -9,7 +11,7 @@ export function logSumExp(logits: Float32Array): number {
     for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
     if (max === -Infinity) return -Infinity;
     let sum = 0;
-    for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+    for (let i = 0; i < logits.length; i++) sum += expNonPos(logits[i]! - max);
     return max + Math.log(sum);
 }
 
@@ -18,7 +20,7 @@ export function entropy(logits: Float32Array, lse: number): number {
     let h = 0;
     for (let i = 0; i < logits.length; i++) {
         const lp = logits[i]! - lse;
-        if (lp > -Infinity) h -= Math.exp(lp) * lp;
+        if (lp > -Infinity) h -= expNonPos(lp) * lp;
     }
     return h;
 }

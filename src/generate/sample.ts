@@ -5,9 +5,10 @@
  * stream deriveSeed(seed, i), so its output does not depend on how many samples run beside it.
  */
 import type {Engine, EngineSequence} from "../engine/engine.js";
-import {createRng, deriveSeed, parseStrategy, SamplerChain} from "../sampling/index.js";
+import {checkStrategyForModel, createRng, deriveSeed, parseStrategy, SamplerChain} from "../sampling/index.js";
 import {entropy, logSumExp, topIds} from "./logprobs.js";
 import {StopMatcher} from "./stop.js";
+import {engineVocabulary} from "./vocabulary.js";
 
 export type StopReason = "eos" | "max-tokens" | "stop" | "context-full" | "interrupted";
 
@@ -93,6 +94,8 @@ export class SequencePool {
 }
 
 export async function runSampling(engine: Engine, opts: SamplingOptions): Promise<SampleResult[]> {
+    // Refusals (a sampler that needs raw logits on the public route, bad logit-bias tokens) before any output.
+    checkStrategyForModel(parseStrategy(opts.strategy), {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary: engineVocabulary(engine)});
     const pool = new SequencePool(opts.sequences ?? engine.sequences);
     const first = opts.firstSample ?? 0;
     const jobs = Array.from({length: opts.samples}, (_, i) => runOne(engine, pool, opts, first + i, i));
@@ -114,11 +117,12 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
     const chain = new SamplerChain(strategy.samplers, engine.vocabSize);
     const rng = createRng(deriveSeed(opts.seed, streamIndex));
     const history = [...opts.promptTokens];
-    const ctx = {history, promptLength: opts.promptTokens.length, rng, trueLogits: engine.route.trueLogits};
+    const ctx = {history, promptLength: opts.promptTokens.length, rng, trueLogits: engine.route.trueLogits, vocabulary: engineVocabulary(engine)};
     const decoder = engine.streamDecoder(opts.promptTokens);
     const stopper = new StopMatcher(opts.stops ?? []);
     const ids: number[] = [];
     const events: TokenEvent[] | undefined = opts.keepEvents ? [] : undefined;
+    const wantEvents = events !== undefined || opts.onToken !== undefined;
     let text = "";
     let stopReason: StopReason = "max-tokens";
     const emit = (t: string): void => {
@@ -142,7 +146,6 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
             stopReason = "interrupted";
             break;
         }
-        const lse = logSumExp(logits);
         const candidates = chain.apply(logits, ctx);
         const kept = candidates.size;
         const id = chain.draw(candidates, rng);
@@ -154,17 +157,21 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
         history.push(id);
         ids.push(id);
         const piece = decoder.push(id);
-        const event: TokenEvent = {sample, index: ids.length - 1, id, text: piece, logprob: logits[id]! - lse};
-        if (opts.topLogprobs) {
-            const before = history.slice(0, -1);
-            event.top = topIds(logits, opts.topLogprobs).map((t) => ({id: t, text: engine.tokenText(t, before), logprob: logits[t]! - lse}));
+        if (wantEvents) {
+            // The model's unmodified distribution: one full-vocabulary pass, paid only when asked for.
+            const lse = logSumExp(logits);
+            const event: TokenEvent = {sample, index: ids.length - 1, id, text: piece, logprob: logits[id]! - lse};
+            if (opts.topLogprobs) {
+                const before = history.slice(0, -1);
+                event.top = topIds(logits, opts.topLogprobs).map((t) => ({id: t, text: engine.tokenText(t, before), logprob: logits[t]! - lse}));
+            }
+            if (opts.stats) {
+                event.entropy = entropy(logits, lse);
+                event.kept = kept;
+            }
+            events?.push(event);
+            opts.onToken?.(event);
         }
-        if (opts.stats) {
-            event.entropy = entropy(logits, lse);
-            event.kept = kept;
-        }
-        events?.push(event);
-        opts.onToken?.(event);
         emit(stopper.push(piece));
         if (stopper.stopped) {
             stopReason = "stop";
