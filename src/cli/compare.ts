@@ -19,7 +19,8 @@ import {renderHtml} from "../report/html.js";
 import {wrap} from "../report/text.js";
 import {probabilityLegend} from "../report/tint.js";
 import type {CompareReport, SampleRecord, StrategyRecord, TokenRecord} from "../report/types.js";
-import {parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
+import {checkStrategyForModel, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
+import {engineVocabulary} from "../generate/vocabulary.js";
 import {info, outputStyle} from "./io.js";
 import {addModelOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
 import {decorate, interruptHandling, openEngine, readPrompt, requirePrompt} from "./session.js";
@@ -284,6 +285,8 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
     try {
         const promptTokens = engine.tokenize(prompt);
         engine.checkPromptFits(promptTokens);
+        const vocabulary = engineVocabulary(engine);
+        for (const s of strategies) checkStrategyForModel(s, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary});
         const expected = strategies.reduce((n, s) => n + run.maxTokens * (s.kind === "beam" || isDeterministic(s) ? 1 : samples), 0);
         const progress = progressSpinner(style.stderrTTY && !settings.verbose, strategies.length, expected);
         const started = performance.now();

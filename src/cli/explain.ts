@@ -8,7 +8,8 @@ import {UsageError} from "../errors.js";
 import {topIds} from "../generate/logprobs.js";
 import {explainStep} from "../metrics/distribution.js";
 import {explainJson, renderExplain, type ExplainReport, type ExplainReportStep} from "../report/explain.js";
-import {createRng, parseStrategy, SamplerChain, type SampleStrategy} from "../sampling/index.js";
+import {checkStrategyForModel, createRng, parseStrategy, SamplerChain, type SampleStrategy} from "../sampling/index.js";
+import {engineVocabulary} from "../generate/vocabulary.js";
 import {outputStyle} from "./io.js";
 import {addModelOptions, engineSettings, intAtLeast, parseNumber, type ModelFlags} from "./options.js";
 import {interruptHandling, openEngine, readPrompt, requirePrompt} from "./session.js";
@@ -63,9 +64,11 @@ export async function explainAction(promptArg: string | undefined, flags: Explai
     try {
         const promptTokens = engine.tokenize(prompt);
         engine.checkPromptFits(promptTokens);
+        const vocabulary = engineVocabulary(engine);
+        for (const s of strategies) checkStrategyForModel(s, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary});
         const chains = strategies.map((s) => ({spec: s.spec, chain: new SamplerChain(s.samplers, engine.vocabSize)}));
         const history = [...promptTokens];
-        const ctx = {history, promptLength: promptTokens.length, rng: createRng(0), trueLogits: engine.route.trueLogits};
+        const ctx = {history, promptLength: promptTokens.length, rng: createRng(0), trueLogits: engine.route.trueLogits, vocabulary};
         const sequence = engine.sequences[0]!;
         const report: ExplainReport = {prompt, model: engine.info.modelPath, vocabSize: engine.vocabSize, steps: []};
         for (let k = 0; k < steps; k++) {

@@ -6,9 +6,14 @@
 import {Command, CommanderError} from "commander";
 import {RuntimeError, UsageError} from "../errors.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
+import {benchCommand} from "./bench.js";
+import {compareCommand} from "./compare.js";
+import {doctorCommand} from "./doctor.js";
+import {explainCommand} from "./explain.js";
 import {configureGenerate, generateAction, type GenerateFlags} from "./generate.js";
 import {modelsCommand} from "./models.js";
 import {pullCommand} from "./pull.js";
+import {samplersCommand} from "./samplers.js";
 import {drainStdout} from "./stdout.js";
 
 const VERSION = "0.1.0";
@@ -20,13 +25,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
             `Default chain when no sampling flag or -s is given: ${DEFAULT_STRATEGY_SPEC} (nucleus sampling at temperature 1).`)
         .version(VERSION)
         .argument("[prompt]", "the prompt (default: read from stdin when it is piped)")
-        .showSuggestionAfterError(true);
+        .showSuggestionAfterError(true)
+        // Options after a subcommand name belong to the subcommand (compare/explain have their own -s, -n, -m...).
+        .enablePositionalOptions();
     configureGenerate(program);
     program.action(async (prompt: string | undefined, flags: GenerateFlags, cmd: Command) => {
         setExit(await generateAction(prompt, flags, cmd));
     });
     program.addCommand(pullCommand());
     program.addCommand(modelsCommand());
+    program.addCommand(compareCommand());
+    program.addCommand(explainCommand());
+    program.addCommand(benchCommand());
+    program.addCommand(doctorCommand());
+    program.addCommand(samplersCommand());
     return program;
 }
 
@@ -39,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         cmd.exitOverride();
         cmd.configureOutput({
             writeErr: (s) => process.stderr.write(s),
-            outputError: (s, write) => write(s.replace(/^error: /, "llmgen: "))
+            outputError: (s, write) => write(oneLine(s))
         });
     }
     try {
@@ -49,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     await drainStdout();
     return exitCode;
+}
+
+/** Commander's messages as one line: "llmgen: unknown option '--top-z' (did you mean --top-k?)". */
+function oneLine(message: string): string {
+    return message.replace(/^error: /, "llmgen: ").replace(/\s*\n\(Did you mean/, " (did you mean").replace(/\s+$/, "") + "\n";
 }
 
 function reportError(err: unknown, debug: boolean): number {

@@ -1,9 +1,10 @@
 /**
  * Turn the sampling flags of a command into one strategy: -s/--strategy, --beams, --greedy, or the
- * per-sampler flags (applied temperature → top-k → top-p → min-p), else the default chain.
+ * per-sampler flags (exactly the samplers given, in the default order — hf: penalties, temperature,
+ * then top-k → top-p → min-p → … — or the order of --order / --samplers), else the default chain.
  */
 import {UsageError} from "../errors.js";
-import {DEFAULT_STRATEGY_SPEC, parseStrategy, strategyFromFlags, type Strategy} from "../sampling/index.js";
+import {DEFAULT_STRATEGY_SPEC, givenSamplerFlags, parseStrategy, strategyFromFlags, type Strategy, type StrategyFlags} from "../sampling/index.js";
 import {intAtLeast, parseNumber, type SamplingFlags} from "./options.js";
 
 export interface ChosenStrategy {
@@ -12,30 +13,38 @@ export interface ChosenStrategy {
     isDefault: boolean;
 }
 
+/** The sampler-related part of the command's flags. */
+export function samplerFlagsOf(flags: SamplingFlags): StrategyFlags {
+    return {
+        temp: flags.temp, topK: flags.topK, topP: flags.topP, minP: flags.minP, greedy: flags.greedy,
+        typicalP: flags.typicalP, epsilonCutoff: flags.epsilonCutoff, etaCutoff: flags.etaCutoff, topNSigma: flags.topNSigma,
+        mirostat: flags.mirostat, mirostatEnt: flags.mirostatEnt, mirostatLr: flags.mirostatLr,
+        xtcProbability: flags.xtcProbability, xtcThreshold: flags.xtcThreshold,
+        dryMultiplier: flags.dryMultiplier, dryBase: flags.dryBase, dryAllowedLength: flags.dryAllowedLength,
+        dryPenaltyLastN: flags.dryPenaltyLastN, drySequenceBreaker: flags.drySequenceBreaker,
+        dynatempRange: flags.dynatempRange, dynatempExp: flags.dynatempExp,
+        repeatPenalty: flags.repeatPenalty, presencePenalty: flags.presencePenalty, frequencyPenalty: flags.frequencyPenalty,
+        repeatLastN: flags.repeatLastN, noRepeatNgram: flags.noRepeatNgram, logitBias: flags.logitBias,
+        samplers: flags.samplers, order: flags.order,
+    };
+}
+
 export function chooseStrategy(flags: SamplingFlags): ChosenStrategy {
-    const samplerFlags = [
-        flags.temp !== undefined && "--temp",
-        flags.topK !== undefined && "--top-k",
-        flags.topP !== undefined && "--top-p",
-        flags.minP !== undefined && "--min-p",
-        flags.greedy === true && "--greedy"
-    ].filter((f): f is string => typeof f === "string");
+    const samplerFlags = samplerFlagsOf(flags);
+    const given = givenSamplerFlags(samplerFlags);
+    const ordering = [flags.samplers !== undefined && "--samplers", flags.order !== undefined && "--order"].filter((f): f is string => typeof f === "string");
     const beams = parseNumber("--beams", flags.beams, intAtLeast(1, 64), "an integer from 1 to 64");
-    const given = [flags.strategy !== undefined && "-s/--strategy", beams !== undefined && "--beams", samplerFlags.length > 0 && samplerFlags.join(" ")]
-        .filter((f): f is string => typeof f === "string");
-    if (given.length > 1)
-        throw new UsageError(`${given.join(" and ")} cannot be combined; give the whole chain with -s, e.g. -s "temp=0.7,top-p=0.9"`);
+    const whole = [flags.strategy !== undefined && "-s/--strategy", beams !== undefined && "--beams"].filter((f): f is string => typeof f === "string");
+    const all = [...whole, given.length > 0 && given.join(" ")].filter((f): f is string => typeof f === "string");
+    if (all.length > 1)
+        throw new UsageError(`${all.join(" and ")} cannot be combined; give the whole chain with -s, e.g. -s "temp=0.7,top-p=0.9"`);
+    if (whole.length > 0 && ordering.length > 0)
+        throw new UsageError(`${ordering.join(" and ")} orders the sampler flags, but ${whole[0]} gives the whole strategy (with -s the chain runs in the order written)`);
     if (flags.strategy !== undefined) return {strategy: parseStrategy(flags.strategy), isDefault: false};
     if (beams !== undefined) return {strategy: parseStrategy(`beam=${beams}`), isDefault: false};
-    if (flags.greedy && samplerFlags.length > 1)
+    if (flags.greedy && given.length > 1)
         throw new UsageError("--greedy cannot be combined with other sampler flags; drop --greedy or the others");
-    const fromFlags = strategyFromFlags({
-        temp: flags.temp,
-        topK: flags.topK,
-        topP: flags.topP,
-        minP: flags.minP,
-        greedy: flags.greedy
-    });
+    const fromFlags = strategyFromFlags(samplerFlags);
     if (fromFlags !== undefined) return {strategy: fromFlags, isDefault: false};
     return {strategy: parseStrategy(DEFAULT_STRATEGY_SPEC), isDefault: true};
 }

@@ -1,5 +1,9 @@
 import {Candidates} from "./candidates.js";
 import type {Rng, Sampler, StepContext} from "./types.js";
+import {warmUpSampling} from "./warmup.js";
+
+/** Chains for vocabularies at least this large warm the JIT up first (once per process; see warmup.ts). */
+const WARM_UP_FROM_VOCAB = 4096;
 
 /** One kept token and its renormalised probability. */
 export interface KeptToken {
@@ -24,6 +28,7 @@ export class SamplerChain {
         this.spec = this.samplers.length === 0 ? "random" : this.samplers.map((s) => s.spec).join(",");
         this.vocabSize = vocabSize;
         this.candidates = new Candidates(vocabSize);
+        if (vocabSize >= WARM_UP_FROM_VOCAB) warmUpSampling();
     }
 
     /**

@@ -42,11 +42,15 @@ for (let j = 0; j < N; j++) FRACTION[j] = taylorExp(j * (LN2_N_HI + LN2_N_LO));
 
 const TWO_POW_MINUS_64 = 2 ** -64;
 
-/** 2^(k) for k in [-POW_OFFSET, 0], stored at k + POW_OFFSET (exact powers of two, subnormals included). */
+/**
+ * 2^k for k in [-POW_OFFSET, POW_OFFSET], stored at k + POW_OFFSET (exact powers of two, subnormals
+ * and +∞ included), so that even a slightly-too-small max in expShiftedInto stays finite and correct.
+ */
 const POW_OFFSET = 1100;
-const POW2 = new Float64Array(POW_OFFSET + 1);
+const POW2 = new Float64Array(2 * POW_OFFSET + 1);
 POW2[POW_OFFSET] = 1;
 for (let k = POW_OFFSET - 1; k >= 0; k--) POW2[k] = POW2[k + 1] * 0.5;
+for (let k = POW_OFFSET + 1; k <= 2 * POW_OFFSET; k++) POW2[k] = POW2[k - 1] * 2;
 
 /**
  * e^x for x ≤ 0 (the max-subtracted logits of a softmax). Returns 0 for −∞ and NaN.
@@ -67,28 +71,51 @@ export function expNonPos(x: number): number {
     return 0;
 }
 
-/** Below this, e^x is subnormal (and expNonPos takes its slow path). */
+/** Below this, e^x is subnormal (< 2^-1022 ≈ 2.2e-308). */
 const NORMAL_MIN = -708;
 
 /**
- * The softmax hot loop: out[i] = e^(logits[i] − max) for i in [from, to), returning the float64 sum
- * (summed in index order). Same values as expNonPos, with the kernel inlined. max must be finite.
+ * The softmax hot loop: out[i] = e^(logits[i] − max) for i in [from, to), returning the float64 sum.
+ * Precondition: max ≥ every logits[i] in the range (max finite). Same values as expNonPos, except
+ * that weights below e^-708 ≈ 3e-308 are flushed to 0: relative to the max's weight 1 they cannot
+ * change a float64 sum nor be hit by a 53-bit uniform draw, so nothing observable changes, and the
+ * loop stays branch-light. Unrolled by two; the sum adds the pairs in index order (deterministic).
  */
 export function expShiftedInto(logits: Float32Array, max: number, out: Float64Array, from: number, to: number): number {
     let sum = 0;
-    for (let i = from; i < to; i++) {
-        const x = logits[i] - max;
-        let w: number;
-        if (x > NORMAL_MIN && x <= 0) {
-            const kk = (x * INV_LN2_N + ROUND) - ROUND;
-            const r = (x - kk * LN2_N_HI) - kk * LN2_N_LO;
+    let i = from;
+    // Nothing but `return sum` may follow the hot loop: V8 compiles a long loop on-stack during its
+    // first run, and code after it that has never run yet (so has no type feedback) deoptimizes
+    // that compiled code on every later call — measured 3× slower. So the odd element goes first.
+    if ((to - from) & 1) sum = expOneInto(logits, max, out, i++);
+    for (; i < to; i += 2) {
+        const x0 = logits[i] - max;
+        const x1 = logits[i + 1] - max;
+        let w0 = 0;
+        let w1 = 0;
+        if (x0 > NORMAL_MIN) {
+            const kk = (x0 * INV_LN2_N + ROUND) - ROUND;
+            const r = (x0 - kk * LN2_N_HI) - kk * LN2_N_LO;
             const ki = kk | 0;
-            w = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
-        } else {
-            w = expNonPos(x);
+            w0 = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
         }
-        out[i] = w;
-        sum += w;
+        if (x1 > NORMAL_MIN) {
+            const kk = (x1 * INV_LN2_N + ROUND) - ROUND;
+            const r = (x1 - kk * LN2_N_HI) - kk * LN2_N_LO;
+            const ki = kk | 0;
+            w1 = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
+        }
+        out[i] = w0;
+        out[i + 1] = w1;
+        sum += w0 + w1;
     }
     return sum;
 }
+
+function expOneInto(logits: Float32Array, max: number, out: Float64Array, i: number): number {
+    const x = logits[i] - max;
+    const w = x > NORMAL_MIN ? expNonPos(x) : 0;
+    out[i] = w;
+    return w;
+}
+

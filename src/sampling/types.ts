@@ -26,6 +26,24 @@ export interface StepContext {
      * raw logit must refuse when this is false.
      */
     readonly trueLogits: boolean;
+    /**
+     * The model's vocabulary, when the host has one (the CLI always passes it). Needed only by
+     * samplers that work on text: DRY's sequence breakers and logit bias by text.
+     */
+    readonly vocabulary?: Vocabulary;
+}
+
+/**
+ * The text side of a model's vocabulary, engine-free (the engine adapter lives in
+ * src/generate/vocabulary.ts). Implementations should be cheap to call repeatedly.
+ */
+export interface Vocabulary {
+    /** Number of tokens (ids 0..size−1). */
+    readonly size: number;
+    /** The text of one token on its own (special tokens rendered), like llama.cpp's detokenize({id}, true). */
+    piece(id: number): string;
+    /** Tokens of `text`, with no BOS and no special-token parsing (llama.cpp tokenize(text, false, false)). */
+    tokenize(text: string): number[];
 }
 
 /** One unit of the chain. */

@@ -8,6 +8,7 @@ import {
     TopKSampler,
     type Sampler,
     type StepContext,
+    warmUpSampling,
 } from "../../src/sampling/index.js";
 import {assertClose, chainFor, ctxFor, keepOf, realisticLogits, refKeep} from "./helpers.js";
 
@@ -141,6 +142,14 @@ describe("SamplerChain: API", () => {
         chain.accept(3);
         chain.reset();
         assert.deepEqual(log, ["accept 3", "reset"]);
+    });
+    it("the JIT warm-up runs once and leaves no trace", () => {
+        warmUpSampling();
+        warmUpSampling();
+        const chain = chainFor("top-k=3", 6);
+        assert.deepEqual(chain.keep(A, ctxFor()).map((k) => k.id), [1, 2, 3]);
+        const big = new SamplerChain([], 5000); // triggers the (already done) warm-up
+        assert.equal(big.spec, "random");
     });
     it("refuses a sampler that leaves nothing", () => {
         const bad: Sampler = {name: "bad", spec: "bad", apply: (c: Candidates) => void (c.size = 0)};

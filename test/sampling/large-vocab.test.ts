@@ -30,7 +30,8 @@ function compare(spec: string, ops: RefOp[], logits: Float32Array, what: string)
         if (Number.isNaN(g) !== Number.isNaN(r)) {
             assert.fail(`${what} ${spec}: token ${id} (logit ${logits[id]}) is ${Number.isNaN(g) ? "dropped" : "kept"}, the reference ${Number.isNaN(r) ? "drops" : "keeps"} it`);
         }
-        if (!Number.isNaN(r) && !(Math.abs(g - r) <= 1e-12)) assert.fail(`${what} ${spec}: q of ${id} is ${g}, reference ${r}`);
+        // 1e-10 relative: the normalising sums run over up to 128k terms in different orders (≤ n·2^-53 apart).
+        if (!Number.isNaN(r) && !(Math.abs(g - r) <= 1e-10 * r)) assert.fail(`${what} ${spec}: q of ${id} is ${g}, reference ${r}`);
     }
     assert.equal(kept, refKept);
     return kept;

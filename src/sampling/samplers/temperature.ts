@@ -37,17 +37,16 @@ export class TemperatureSampler implements Sampler {
         const n = candidates.size;
         let shift = 0;
         if (t < 1) {
-            let maxAbs = 0;
-            let maxFinite = -Infinity;
+            // Finite extremes (branches taken only on a new extreme, so this pass is cheap).
+            let hi = -Infinity;
+            let lo = Infinity;
             for (let i = 0; i < n; i++) {
                 const x = lg[i];
-                if (x > -Infinity && x < Infinity) {
-                    const a = x < 0 ? -x : x;
-                    if (a > maxAbs) maxAbs = a;
-                    if (x > maxFinite) maxFinite = x;
-                }
+                if (x > hi && x < Infinity) hi = x;
+                if (x < lo && x > -Infinity) lo = x;
             }
-            if (maxAbs / t > FLOAT32_SAFE) shift = maxFinite;
+            const maxAbs = Math.max(hi < 0 ? -hi : hi, lo < 0 ? -lo : lo);
+            if (hi > -Infinity && maxAbs / t > FLOAT32_SAFE) shift = hi;
         }
         if (shift === 0) {
             for (let i = 0; i < n; i++) lg[i] = lg[i] / t;

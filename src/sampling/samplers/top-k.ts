@@ -17,8 +17,8 @@ export class TopKSampler implements Sampler {
     }
 
     apply(candidates: Candidates): void {
-        const k = this.k;
-        if (k >= candidates.size) return;
+        if (this.k >= candidates.size) return;
+        const k = this.k | 0; // < size ≤ 2^21
         candidates.selectTop(k);
         candidates.keepSortedPrefix(k);
     }

@@ -59,7 +59,7 @@ export class TopPSampler implements Sampler {
             if (m >= n) return; // the whole set (only reachable through rounding)
             const last = Candidates.weight(lg[m - 1], max);
             const need = target - cum;
-            const atLeast = last > 0 ? Math.ceil(need / last) : n;
+            const atLeast = last > 0 ? Math.min(n, Math.ceil(need / last)) : n;
             const step = Math.max(m, atLeast);
             if (step > MAX_PREFIX_STEP) {
                 const cut = candidates.selectMass(m, need, max, weightsAligned);
@@ -67,7 +67,7 @@ export class TopPSampler implements Sampler {
                 candidates.sorted = false;
                 return;
             }
-            const next = Math.min(n, m + step);
+            const next = Math.min(n, m + step) | 0;
             candidates.selectTop(next, m);
             weightsAligned = false;
             m = next;
