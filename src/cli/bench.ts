@@ -13,8 +13,8 @@ import os from "node:os";
 import {Command} from "commander";
 import ora from "ora";
 import type {Engine} from "../engine/engine.js";
-import {FastLogitsRoute} from "../engine/fastRoute.js";
-import {nativeGenerate, nativeSettingsFor, type NativeSamplerSettings} from "../engine/nativeGenerate.js";
+import type {FastLogitsRoute} from "../engine/fastRoute.js";
+import type {NativeSamplerSettings} from "../engine/nativeGenerate.js";
 import {UsageError} from "../errors.js";
 import {runBeamSearch} from "../generate/beam.js";
 import {logSumExp} from "../generate/logprobs.js";
@@ -195,6 +195,9 @@ function cpuSeconds(): number {
 
 /** Measure the variants interleaved: one warm-up each, then `runs` rounds in rotating order. */
 export async function benchGeneration(engine: Engine, opts: GenerationOptions): Promise<GenerationBench> {
+    // Engine modules (node-llama-cpp, ~0.7 s to import) load only when a bench runs.
+    const {FastLogitsRoute} = await import("../engine/fastRoute.js");
+    const {nativeGenerate, nativeSettingsFor} = await import("../engine/nativeGenerate.js");
     const promptTokens = engine.tokenize(opts.prompt);
     engine.checkPromptFits(promptTokens);
     if (promptTokens.length + opts.tokens > engine.info.contextSize)

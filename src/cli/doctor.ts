@@ -4,10 +4,8 @@
  * (CPU/CUDA/Vulkan), threads, and with a model: the logits route the engine picks and why.
  */
 import {Command} from "commander";
-import {getLlama, LlamaLogLevel, type Llama} from "node-llama-cpp";
-import {Engine, physicalCores} from "../engine/engine.js";
-import {FastLogitsRoute} from "../engine/fastRoute.js";
-import {requestedRoute} from "../engine/routeSelect.js";
+import type {BinaryInfo} from "../engine/binary.js";
+import type {Engine} from "../engine/engine.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, outputStyle} from "./io.js";
 import {addModelOptions, engineSettings, type ModelFlags} from "./options.js";
@@ -39,7 +37,7 @@ export interface DoctorReport {
     physicalCores: number;
     nodeLlamaCpp?: string;
     fastBuild?: ReturnType<FastBuildLib["fastBuildStatus"]>;
-    binary?: {buildType: string; backend: string; fastRouteInBinary: boolean; cpuMathCores: number; maxThreads: number};
+    binary?: BinaryInfo;
     routeRequested: string;
     model?: {path: string; route: string; fork: boolean; threads: number; backend: string; buildType: string; vocabSize: number; contextSize: number};
     modelSkipped?: string;
@@ -73,6 +71,11 @@ async function loadFastBuildLib(): Promise<FastBuildLib | undefined> {
 
 export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     const settings = engineSettings(flags);
+    // The engine (and node-llama-cpp, ~0.7 s to import) is loaded only when the command runs.
+    const {Engine, physicalCores} = await import("../engine/engine.js");
+    const {FastLogitsRoute} = await import("../engine/fastRoute.js");
+    const {requestedRoute} = await import("../engine/routeSelect.js");
+    const {llamaBinaryInfo, probeLlamaBinary} = await import("../engine/binary.js");
     const problems: string[] = [];
     const advice: string[] = [];
     const lib = await loadFastBuildLib();
@@ -116,7 +119,7 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
                     if (line.startsWith("fast logits route unavailable")) problems.push(line);
                 }
             });
-            report.binary = binaryInfo(engine.llama);
+            report.binary = llamaBinaryInfo(engine.llama);
             report.model = {
                 path: modelPath,
                 route: engine.info.route,
@@ -134,20 +137,10 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
         }
     }
     if (report.binary === undefined) {
-        let llama: Llama | undefined;
         try {
-            llama = await getLlama({
-                build: "never",
-                gpu: settings.gpu === "cpu" ? false : settings.gpu,
-                logLevel: LlamaLogLevel.disabled,
-                logger: () => undefined,
-                progressLogs: false
-            });
-            report.binary = binaryInfo(llama);
+            report.binary = await probeLlamaBinary(settings.gpu);
         } catch (err) {
             problems.push(`cannot start llama.cpp: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
-        } finally {
-            await llama?.dispose().catch(() => undefined);
         }
     }
     if (report.binary && !report.binary.fastRouteInBinary && report.routeRequested !== "public")
@@ -155,17 +148,6 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     if (report.binary && report.binary.backend !== "cpu" && fastBuild && !fastBuild.localBuilds.some((b) => b.fast && b.folder.includes(report.binary!.backend)))
         advice.push(`GPU (${report.binary.backend}) in use: build the fast route for it with \`npm run build:fast -- --gpu ${report.binary.backend}\``);
     return report;
-}
-
-function binaryInfo(llama: Llama): NonNullable<DoctorReport["binary"]> {
-    const bindings = (llama as unknown as {_bindings?: {AddonContext?: {prototype?: Record<string, unknown>}}})._bindings;
-    return {
-        buildType: llama.buildType,
-        backend: llama.gpu === false ? "cpu" : String(llama.gpu),
-        fastRouteInBinary: typeof bindings?.AddonContext?.prototype?.llmgenCopyLogits === "function",
-        cpuMathCores: llama.cpuMathCores,
-        maxThreads: llama.maxThreads
-    };
 }
 
 export function renderDoctor(r: DoctorReport): string[] {
