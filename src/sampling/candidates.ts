@@ -10,7 +10,7 @@
  * set is −∞ — or some logits are +∞ — the limit is taken: the tokens equal to the maximum share the
  * mass equally. NaN logits are not supported: the engine must not hand them out.
  */
-import {expNonPos, expShiftedInto} from "./exp.js";
+import {expNonPos, expShiftedInto, expSumHistogram} from "./exp.js";
 
 /** Largest vocabulary the buffers support (token ids are packed into 21 bits of a sort key). */
 export const MAX_VOCAB = 1 << 21;
@@ -23,14 +23,18 @@ const SMALL_RANGE = 24;
 const BUCKET_SCALE = 16;
 const BUCKETS = 1024;
 /** Regions smaller than this skip the histogram and go straight to weighted quickselect. */
-const BUCKET_MIN_REGION = 4096;
+export const BUCKET_MIN_REGION = 4096;
+/** idOrder: radix digit size (11 bits; two passes cover the 21-bit ids). */
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+/** Above this a float64 quotient may round to ±∞ when stored as float32. */
+const FLOAT32_SAFE = 1e38;
 
 export class Candidates {
     /** Vocabulary size the buffers were made for. */
     readonly capacity: number;
     /** ids[i] is the token whose logit is logits[i]; only [0, size) is meaningful. */
     readonly ids: Int32Array;
-    readonly logits: Float32Array;
     /** Float64 scratch aligned with [0, size): weights or probabilities, as the last helper left them. */
     readonly probs: Float64Array;
     /** Number of candidates still in the set. */
@@ -38,20 +42,39 @@ export class Candidates {
     /** True when [0, size) is sorted by logit desc, ties by lower id first. */
     sorted = false;
 
-    /** The raw bits of `logits` (same buffer), for order-preserving sort keys. */
+    /** The logits storage; `logits` hands it out after applying a pending temperature. */
+    private readonly lg: Float32Array;
+    /** The raw bits of `lg` (same buffer), for order-preserving sort keys. */
     private readonly bits: Uint32Array;
+    /**
+     * A temperature not yet applied to the stored logits (1 = none): see divideLogits. Positive
+     * division is monotone, so order-only work (argmax, top-k selection) runs on the stored values
+     * and only the survivors are divided.
+     */
+    private pendingDivisor = 1;
+    /** Scratch for idOrder (LSD radix sort of positions by token id). */
+    private readonly order2: Int32Array;
+    private readonly radixCount = new Int32Array(RADIX);
     private readonly identity: Int32Array;
     /** Scratch: kept positions in token-id order for the draw. */
     private readonly order: Int32Array;
     /** Packed sort keys, ascending = better first: (descending-logit bits) · 2^21 + id. */
     private readonly keys: Float64Array;
     private readonly heapIds = new Int32Array(HEAP_SELECT_MAX);
+    /** The heap's comparison values (the logits, divided by a pending temperature if any)... */
     private readonly heapLogits = new Float32Array(HEAP_SELECT_MAX);
+    /** ...and the stored values written back (differ only while a temperature is pending). */
+    private readonly heapRaw = new Float32Array(HEAP_SELECT_MAX);
     private readonly heapPos = new Int32Array(HEAP_SELECT_MAX);
     private readonly heapTaken = new Uint8Array(HEAP_SELECT_MAX);
     /** selectMass: the weight per bucket, and how many candidates splitAtBucket staged. */
     private readonly bucketMass = new Float64Array(BUCKETS);
+    /** massProfile: the even- and odd-position histograms, added into bucketMass. */
+    private readonly bucketPair = new Float64Array(2 * BUCKETS);
     private stagedCount = 0;
+    /** What massProfile measured (the max and the set size), so that selectMass can trust it. */
+    private profiledMax = NaN;
+    private profiledSize = -1;
 
     constructor(capacity: number) {
         if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_VOCAB) {
@@ -59,13 +82,73 @@ export class Candidates {
         }
         this.capacity = capacity;
         this.ids = new Int32Array(capacity);
-        this.logits = new Float32Array(capacity);
-        this.bits = new Uint32Array(this.logits.buffer);
+        this.lg = new Float32Array(capacity);
+        this.bits = new Uint32Array(this.lg.buffer);
         this.probs = new Float64Array(capacity);
         this.keys = new Float64Array(capacity);
         this.identity = new Int32Array(capacity);
         for (let i = 0; i < capacity; i++) this.identity[i] = i;
         this.order = new Int32Array(capacity);
+        this.order2 = new Int32Array(capacity);
+    }
+
+    /**
+     * logits[i] is the (possibly transformed) logit of ids[i]; only [0, size) is meaningful. Reading
+     * it applies a pending temperature first (see divideLogits).
+     */
+    get logits(): Float32Array {
+        if (this.pendingDivisor !== 1) this.settle();
+        return this.lg;
+    }
+
+    /**
+     * Divide every logit by t > 0 (temperature), lazily: the division is recorded and applied to
+     * whatever candidates remain the first time values are needed (weights, draw, `logits`), while
+     * order-only operations (argmax, selectTop, top-k) work on the stored values. Division by a
+     * positive number is monotone, so they select the same candidates; the only difference from
+     * dividing first is that two distinct logits which the float32 quotient would round to the same
+     * value keep their true order instead of becoming a tie broken by token id.
+     *
+     * When some |logit| / t would overflow float32 (t < 1 only), the remaining logits are first
+     * shifted by their finite maximum ((logit − max) / t): no probability changes (softmax is
+     * shift-invariant), the best token(s) stay at 0 instead of +∞, and the result tends to greedy
+     * without NaN. −∞ stays −∞.
+     */
+    divideLogits(t: number): void {
+        if (!(t > 0) || !Number.isFinite(t)) throw new RangeError(`cannot divide logits by ${t}`);
+        if (t === 1) return;
+        if (this.pendingDivisor !== 1) this.settle();
+        this.pendingDivisor = t;
+        // A sorted set must learn now whether rounding created ties out of id order.
+        if (this.sorted) this.settle();
+    }
+
+    /** Apply the pending division to [0, size). */
+    private settle(): void {
+        const t = this.pendingDivisor;
+        this.pendingDivisor = 1;
+        const lg = this.lg;
+        const n = this.size;
+        let shift = 0;
+        if (t < 1) {
+            // Finite extremes (branches taken only on a new extreme, so this pass is cheap).
+            let hi = -Infinity;
+            let lo = Infinity;
+            for (let i = 0; i < n; i++) {
+                const x = lg[i];
+                if (x > hi && x < Infinity) hi = x;
+                if (x < lo && x > -Infinity) lo = x;
+            }
+            const maxAbs = Math.max(hi < 0 ? -hi : hi, lo < 0 ? -lo : lo);
+            if (hi > -Infinity && maxAbs / t > FLOAT32_SAFE) shift = hi;
+        }
+        if (shift === 0) {
+            for (let i = 0; i < n; i++) lg[i] = lg[i] / t;
+        } else {
+            for (let i = 0; i < n; i++) lg[i] = (lg[i] - shift) / t;
+        }
+        // Division is monotone but float32 rounding can turn distinct logits into ties.
+        if (this.sorted) this.sorted = this.checkSorted();
     }
 
     /** Start a step: every token of `logits` is a candidate (ids 0..n−1), unsorted. */
@@ -75,42 +158,97 @@ export class Candidates {
             throw new RangeError(`logits length must be in [1, ${this.capacity}], got ${n}`);
         }
         if (logits instanceof Float32Array) {
-            this.logits.set(logits);
+            this.lg.set(logits);
         } else {
-            const out = this.logits;
+            const out = this.lg;
             for (let i = 0; i < n; i++) out[i] = logits[i];
         }
         this.ids.set(n === this.capacity ? this.identity : this.identity.subarray(0, n));
         this.size = n;
         this.sorted = false;
+        this.pendingDivisor = 1;
+        this.profiledSize = -1;
     }
 
     /** Highest logit in the set (−∞ for an all −∞ set). */
     maxLogit(): number {
-        if (this.sorted) return this.logits[0];
         const lg = this.logits;
+        if (this.sorted) return lg[0];
         const n = this.size;
-        let max = -Infinity;
-        for (let i = 0; i < n; i++) {
+        // Four independent maxima: no loop-carried dependency through one comparison chain.
+        let m0 = -Infinity;
+        let m1 = -Infinity;
+        let m2 = -Infinity;
+        let m3 = -Infinity;
+        let i = 0;
+        for (; i < (n & 3); i++) {
             const x = lg[i];
-            if (x > max) max = x;
+            if (x > m0) m0 = x;
         }
-        return max;
+        for (; i < n; i += 4) {
+            const x0 = lg[i];
+            const x1 = lg[i + 1];
+            const x2 = lg[i + 2];
+            const x3 = lg[i + 3];
+            if (x0 > m0) m0 = x0;
+            if (x1 > m1) m1 = x1;
+            if (x2 > m2) m2 = x2;
+            if (x3 > m3) m3 = x3;
+        }
+        return maxOf4(m0, m1, m2, m3);
     }
 
     /** Index (into [0, size)) of the best candidate: highest logit, ties → lower id. */
     argmaxIndex(): number {
         if (this.sorted) return 0;
-        const lg = this.logits;
+        if (this.pendingDivisor !== 1) return this.argmaxIndexDivided(this.pendingDivisor);
+        const lg = this.lg;
         const ids = this.ids;
         const n = this.size;
         let best = 0;
         let bestLogit = lg[0];
-        for (let i = 1; i < n; i++) {
+        let i = 1;
+        for (; i < n && ((n - i) & 3) !== 0; i++) {
             const x = lg[i];
             if (x > bestLogit || (x === bestLogit && ids[i] < ids[best])) {
                 best = i;
                 bestLogit = x;
+            }
+        }
+        // Blocks of four: one combined test skips a block whose values are all below the best.
+        for (; i < n; i += 4) {
+            const x0 = lg[i];
+            const x1 = lg[i + 1];
+            const x2 = lg[i + 2];
+            const x3 = lg[i + 3];
+            if (x0 < bestLogit && x1 < bestLogit && x2 < bestLogit && x3 < bestLogit) continue;
+            for (let q = i; q < i + 4; q++) {
+                const x = lg[q];
+                if (x > bestLogit || (x === bestLogit && ids[q] < ids[best])) {
+                    best = q;
+                    bestLogit = x;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** argmaxIndex while a temperature t is pending: compares the quotients (see heapScanDivided). */
+    private argmaxIndexDivided(t: number): number {
+        const lg = this.lg;
+        const ids = this.ids;
+        const n = this.size;
+        let best = 0;
+        let bestQ = Math.fround(lg[0] / t);
+        let floor = quotientFloor(bestQ, t);
+        for (let i = 1; i < n; i++) {
+            const x = lg[i];
+            if (x < floor) continue;
+            const q = Math.fround(x / t);
+            if (q > bestQ || (q === bestQ && ids[i] < ids[best])) {
+                if (q !== bestQ) floor = quotientFloor(q, t);
+                best = i;
+                bestQ = q;
             }
         }
         return best;
@@ -126,7 +264,7 @@ export class Candidates {
         if (!(index >= 0 && index < this.size)) throw new RangeError(`index ${index} outside [0, ${this.size})`);
         const i = index | 0;
         this.ids[0] = this.ids[i];
-        this.logits[0] = this.logits[i];
+        this.lg[0] = this.lg[i];
         this.size = 1;
         this.sorted = true;
     }
@@ -193,8 +331,9 @@ export class Candidates {
      * permuted the buffer: two logits vectors that differ only by rounding (raw logits vs the
      * public route's float32 log-probabilities) reorder near-ties during selection but still give
      * the same token for the same r, unless u falls within the rounding of a boundary.
-     * Small kept sets are put in id order by sorting their positions (n log n); large ones are
-     * scattered into an id-indexed buffer and walked (O(vocabulary), no allocation).
+     * Kept sets up to a quarter of the vocabulary are put in id order by sorting their positions
+     * (idOrder: O(n)); larger ones are scattered into an id-indexed buffer and walked (O(vocabulary)).
+     * No allocation either way.
      */
     draw(r: number): number {
         const total = this.weights();
@@ -204,11 +343,8 @@ export class Candidates {
         const u = r * total;
         let cum = 0;
         let lastPositive = -1;
-        if (n * 16 <= this.capacity) {
-            const order = this.order;
-            for (let i = 0; i < n; i++) order[i] = i;
-            const positions = order.subarray(0, n);
-            positions.sort((a, b) => ids[a] - ids[b]);
+        if (n * 4 <= this.capacity) {
+            const positions = this.idOrder();
             for (let k = 0; k < n; k++) {
                 const i = positions[k];
                 const x = w[i];
@@ -234,6 +370,41 @@ export class Candidates {
         }
         // u ≥ cum only through rounding (r just below 1): the last token with positive weight.
         return lastPositive >= 0 ? lastPositive : ids[0];
+    }
+
+    /**
+     * The positions [0, size) ordered by token id, in a reused buffer (valid until the next call):
+     * insertion sort for a few, else a stable two-pass LSD radix sort on the 21-bit ids (11 bits per
+     * pass), O(size + 2048) with no comparisons.
+     */
+    idOrder(): Int32Array {
+        const n = this.size;
+        const ids = this.ids;
+        const a = this.order;
+        if (n <= 32) {
+            for (let i = 0; i < n; i++) {
+                const id = ids[i];
+                let j = i - 1;
+                while (j >= 0 && ids[a[j]] > id) {
+                    a[j + 1] = a[j];
+                    j--;
+                }
+                a[j + 1] = i;
+            }
+            return a.subarray(0, n);
+        }
+        // Each long loop sits in its own function (see heapScan for why).
+        const b = this.order2;
+        const count = this.radixCount;
+        count.fill(0);
+        countLowDigits(ids, n, count);
+        prefixSums(count);
+        scatterByLowDigit(ids, n, count, b);
+        count.fill(0);
+        countHighDigits(ids, b, n, count);
+        prefixSums(count);
+        scatterByHighDigit(ids, b, n, count, a);
+        return a.subarray(0, n);
     }
 
     /** Is [0, size) really in sorted order? (Linear check.) */
@@ -268,6 +439,8 @@ export class Candidates {
         // that a caller passing a boxed double (e.g. Math.ceil's result) cannot push every loop
         // below onto slower generic number code (V8 keeps that code once it has seen one).
         from = from | 0;
+        // The key-based paths order by stored bits: apply a pending temperature first.
+        if (this.pendingDivisor !== 1 && (m >= n || m - from > HEAP_SELECT_MAX)) this.settle();
         if (m >= n) {
             this.encode(from, n);
             sortKeys(this.keys, from, n);
@@ -282,6 +455,25 @@ export class Candidates {
     }
 
     /**
+     * The mass profile of the whole set, in one pass with no vocabulary-sized store: returns
+     * Z = Σ e^(l_i − max) (the same float64 value as weights(max)) and keeps the histogram of the
+     * weights by bucket that selectMass(0, target, max, "profiled") then uses instead of its own
+     * two passes. `max` must be finite and ≥ every logit. Any change to the set invalidates it.
+     */
+    massProfile(max: number): number {
+        const lg = this.logits;
+        const n = this.size;
+        const two = this.bucketPair;
+        two.fill(0);
+        const total = expSumHistogram(lg, max, 0, n, two, BUCKET_SCALE, BUCKETS - 1);
+        const hist = this.bucketMass;
+        for (let b = 0; b < BUCKETS; b++) hist[b] = two[b] + two[BUCKETS + b];
+        this.profiledMax = max;
+        this.profiledSize = n;
+        return total;
+    }
+
+    /**
      * Weighted selection, for top-p when the kept prefix is large. Region [from, size) is rearranged
      * so that [from, cut) holds the smallest set of best candidates whose weights e^(l − max) sum to
      * ≥ target (unordered); returns cut. Precondition as selectTop: everything in [0, from) is better
@@ -293,27 +485,32 @@ export class Candidates {
      * exactly (by weighted quickselect on packed keys). Expected O(size − from), no sort. Afterwards
      * only [0, cut) is meaningful (the rest of the region is scratch: callers truncate). Uses probs as scratch;
      * pass weightsReady when probs[from, size) already holds e^(l − max) for the current positions
-     * (e.g. right after weights(max)) to skip the exps.
+     * (e.g. right after weights(max)) to skip the exps, or "profiled" (from = 0 only) right after
+     * massProfile(max) to skip the exps and the histogram pass.
      */
-    selectMass(from: number, target: number, max: number, weightsReady = false): number {
+    selectMass(from: number, target: number, max: number, weightsReady: boolean | "profiled" = false): number {
         const n = this.size;
         if (from >= n) return n;
         from = from | 0;
         if (!(target > 0)) return from;
         const w = this.probs;
         const lg = this.logits;
-        if (!weightsReady) {
+        const profiled = weightsReady === "profiled" && from === 0 && this.profiledMax === max && this.profiledSize === n;
+        if (!profiled && weightsReady !== true) {
             if (max === Infinity || max === -Infinity) {
                 for (let i = from; i < n; i++) w[i] = lg[i] === max ? 1 : 0;
             } else {
                 expShiftedInto(lg, max, w, from, n);
             }
         }
-        if (n - from < BUCKET_MIN_REGION) return this.massSelect(from, n, target, max);
+        if (!profiled && n - from < BUCKET_MIN_REGION) return this.massSelect(from, n, target, max);
 
         const hist = this.bucketMass;
-        hist.fill(0);
-        this.bucketize(from, n, max);
+        if (!profiled) {
+            hist.fill(0);
+            this.bucketize(from, n, max);
+        }
+        this.profiledSize = -1;
         let need = target;
         let crossing = 0;
         for (; crossing < BUCKETS; crossing++) {
@@ -373,6 +570,16 @@ export class Candidates {
             c.load(v);
             c.sortAll();
             c.checkSorted();
+            c.load(v);
+            c.idOrder();
+            c.divideLogits(0.7 + round / 10);
+            c.argmaxIndex();
+            c.selectTop(7);
+            void c.logits;
+            c.load(v);
+            const top = c.maxLogit();
+            c.massProfile(top);
+            c.selectMass(0, 0.9 * c.massProfile(top), top, "profiled");
         }
     }
 
@@ -380,7 +587,7 @@ export class Candidates {
 
     /** selectMass, pass 1: the weight per bucket of l − max over [from, to) (weights in probs). */
     private bucketize(from: number, to: number, max: number): void {
-        const lg = this.logits;
+        const lg = this.lg;
         const w = this.probs;
         const hist = this.bucketMass;
         const last = BUCKETS - 1;
@@ -398,7 +605,7 @@ export class Candidates {
      */
     private splitAtBucket(from: number, to: number, max: number, crossing: number): number {
         const ids = this.ids;
-        const lg = this.logits;
+        const lg = this.lg;
         const bits = this.bits;
         const keys = this.keys;
         const last = BUCKETS - 1;
@@ -432,7 +639,7 @@ export class Candidates {
         this.encode(from, to);
         const keys = this.keys;
         const w = this.probs;
-        const lg = this.logits;
+        const lg = this.lg;
         let lo = from;
         let hi = to;
         let cut = to;
@@ -561,17 +768,21 @@ export class Candidates {
         const c = m - from;
         const n = this.size;
         const ids = this.ids;
-        const lg = this.logits;
+        const lg = this.lg;
         const hI = this.heapIds;
         const hL = this.heapLogits;
+        const hR = this.heapRaw;
         const hP = this.heapPos;
+        const t0 = this.pendingDivisor;
         for (let t = 0; t < c; t++) {
             hI[t] = ids[from + t];
-            hL[t] = lg[from + t];
+            hR[t] = lg[from + t];
+            hL[t] = t0 === 1 ? lg[from + t] : lg[from + t] / t0;
             hP[t] = from + t;
         }
         for (let t = (c >> 1) - 1; t >= 0; t--) this.siftDown(t, c);
-        this.heapScan(from + c, n, c);
+        if (t0 === 1) this.heapScan(from + c, n, c);
+        else this.heapScanDivided(from + c, n, c, t0);
         // Move the candidates of [from, m) that lost into the slots (≥ m) the winners came from.
         const taken = this.heapTaken;
         taken.fill(0, 0, c);
@@ -591,9 +802,11 @@ export class Candidates {
         // Pop the heap (worst first) into [from, m) from the back: sorted best-first.
         for (let t = c - 1; t >= 0; t--) {
             ids[from + t] = hI[0];
-            lg[from + t] = hL[0];
+            lg[from + t] = hR[0];
             hI[0] = hI[t];
             hL[0] = hL[t];
+            hR[0] = hR[t];
+            hP[0] = hP[t];
             this.siftDown(0, t);
         }
     }
@@ -605,29 +818,101 @@ export class Candidates {
      */
     private heapScan(start: number, end: number, count: number): void {
         const ids = this.ids;
-        const lg = this.logits;
+        const lg = this.lg;
         const hI = this.heapIds;
         const hL = this.heapLogits;
-        const hP = this.heapPos;
         let rootLogit = hL[0];
         let rootId = hI[0];
-        for (let i = start; i < end; i++) {
+        let i = start;
+        // The odd elements first (nothing but the hot loop may come last, see above), then blocks of
+        // four with one combined test: almost every block of a long tail is below the heap's root.
+        const head = Math.min(end, start + ((end - start) & 3));
+        for (; i < head; i++) {
             const x = lg[i];
-            if (x < rootLogit) continue;
-            if (x === rootLogit && ids[i] > rootId) continue;
-            hL[0] = x;
-            hI[0] = ids[i];
-            hP[0] = i;
-            this.siftDown(0, count);
+            if (x < rootLogit || (x === rootLogit && ids[i] > rootId)) continue;
+            this.heapPush(i, count);
             rootLogit = hL[0];
             rootId = hI[0];
         }
+        for (; i < end; i += 4) {
+            const x0 = lg[i];
+            const x1 = lg[i + 1];
+            const x2 = lg[i + 2];
+            const x3 = lg[i + 3];
+            if (x0 < rootLogit && x1 < rootLogit && x2 < rootLogit && x3 < rootLogit) continue;
+            for (let q = i; q < i + 4; q++) {
+                const x = lg[q];
+                if (x < rootLogit || (x === rootLogit && ids[q] > rootId)) continue;
+                this.heapPush(q, count);
+                rootLogit = hL[0];
+                rootId = hI[0];
+            }
+        }
+    }
+
+    /** Replace the heap's root (its worst member) by the candidate at position i. */
+    private heapPush(i: number, count: number): void {
+        this.heapLogits[0] = this.lg[i];
+        this.heapRaw[0] = this.lg[i];
+        this.heapIds[0] = this.ids[i];
+        this.heapPos[0] = i;
+        this.siftDown(0, count);
+    }
+
+    /**
+     * heapScan while a temperature t is pending: compares the quotients the division will store
+     * (float32 of logit / t), so ties that rounding creates are broken by id exactly as if the
+     * logits had been divided first. A block of four is skipped when all its stored values lie
+     * below a threshold under which no quotient can reach the root's (see quotientFloor).
+     */
+    private heapScanDivided(start: number, end: number, count: number, t: number): void {
+        const ids = this.ids;
+        const lg = this.lg;
+        const hI = this.heapIds;
+        const hL = this.heapLogits;
+        let rootLogit = hL[0];
+        let rootId = hI[0];
+        let floor = quotientFloor(rootLogit, t);
+        let i = start;
+        const head = Math.min(end, start + ((end - start) & 3));
+        for (; i < head; i++) {
+            const x = lg[i];
+            if (x < floor) continue;
+            const q = Math.fround(x / t);
+            if (q < rootLogit || (q === rootLogit && ids[i] > rootId)) continue;
+            this.heapPushDivided(i, q, count);
+            if (hL[0] !== rootLogit) floor = quotientFloor(hL[0], t);
+            rootLogit = hL[0];
+            rootId = hI[0];
+        }
+        for (; i < end; i += 4) {
+            if (lg[i] < floor && lg[i + 1] < floor && lg[i + 2] < floor && lg[i + 3] < floor) continue;
+            for (let k = i; k < i + 4; k++) {
+                const x = lg[k];
+                if (x < floor) continue;
+                const q = Math.fround(x / t);
+                if (q < rootLogit || (q === rootLogit && ids[k] > rootId)) continue;
+                this.heapPushDivided(k, q, count);
+                if (hL[0] !== rootLogit) floor = quotientFloor(hL[0], t);
+                rootLogit = hL[0];
+                rootId = hI[0];
+            }
+        }
+    }
+
+    private heapPushDivided(i: number, q: number, count: number): void {
+        this.heapLogits[0] = q;
+        this.heapRaw[0] = this.lg[i];
+        this.heapIds[0] = this.ids[i];
+        this.heapPos[0] = i;
+        this.siftDown(0, count);
     }
 
     private siftDown(start: number, count: number): void {
         const hI = this.heapIds;
         const hL = this.heapLogits;
         const hP = this.heapPos;
+        const hR = this.heapRaw;
         let t = start;
         for (;;) {
             const left = 2 * t + 1;
@@ -640,6 +925,7 @@ export class Candidates {
             const id = hI[t]; hI[t] = hI[worst]; hI[worst] = id;
             const l = hL[t]; hL[t] = hL[worst]; hL[worst] = l;
             const p = hP[t]; hP[t] = hP[worst]; hP[worst] = p;
+            const r = hR[t]; hR[t] = hR[worst]; hR[worst] = r;
             t = worst;
         }
     }
@@ -718,4 +1004,70 @@ function medianOf3(a: number, b: number, c: number): number {
     }
     if (a < c) return a;
     return b < c ? c : b;
+}
+
+function maxOf4(a: number, b: number, c: number, d: number): number {
+    const x = a > b ? a : b;
+    const y = c > d ? c : d;
+    return x > y ? x : y;
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+/** 2^128 − 2^103: float64 quotients at or above it round to +∞ in float32. */
+const FLOAT32_OVERFLOW = 3.4028235677973366e38;
+
+/** The largest float32 below the float32 s (s > −∞). */
+function prevFloat32(s: number): number {
+    if (s === 0) return -1.401298464324817e-45;
+    F32[0] = s;
+    if (s > 0) U32[0]--;
+    else U32[0]++;
+    return F32[0];
+}
+
+/**
+ * A float64 bound under which no stored value x can have a float32 quotient fround(x / t) ≥ q (q a
+ * float32 quotient, t > 0): quotients below the midpoint between q and the float32 just under it
+ * round below q, and the bound stays a little under midpoint · t to absorb the rounding of the
+ * float64 products and quotients. Conservative: values above it are checked exactly.
+ */
+export function quotientFloor(q: number, t: number): number {
+    if (!(q > -Infinity)) return -Infinity;
+    const prev = prevFloat32(q);
+    if (prev === -Infinity) return -Infinity;
+    const mid = q === Infinity ? FLOAT32_OVERFLOW : (q + prev) / 2;
+    const bound = mid * t;
+    return bound - Math.abs(bound) * 2 ** -50 - Number.MIN_VALUE;
+}
+
+// ---- idOrder's radix passes: one loop per function, so that none runs after a loop V8 compiled on-stack.
+
+function countLowDigits(ids: Int32Array, n: number, count: Int32Array): void {
+    for (let i = 0; i < n; i++) count[ids[i] & (RADIX - 1)]++;
+}
+
+function scatterByLowDigit(ids: Int32Array, n: number, count: Int32Array, out: Int32Array): void {
+    for (let i = 0; i < n; i++) out[count[ids[i] & (RADIX - 1)]++] = i;
+}
+
+function countHighDigits(ids: Int32Array, positions: Int32Array, n: number, count: Int32Array): void {
+    for (let k = 0; k < n; k++) count[ids[positions[k]] >>> RADIX_BITS]++;
+}
+
+function scatterByHighDigit(ids: Int32Array, positions: Int32Array, n: number, count: Int32Array, out: Int32Array): void {
+    for (let k = 0; k < n; k++) {
+        const p = positions[k];
+        out[count[ids[p] >>> RADIX_BITS]++] = p;
+    }
+}
+
+/** Exclusive prefix sums in place. */
+function prefixSums(count: Int32Array): void {
+    let sum = 0;
+    for (let d = 0; d < count.length; d++) {
+        const c = count[d];
+        count[d] = sum;
+        sum += c;
+    }
 }

@@ -2,16 +2,20 @@
  * A fast, deterministic exp for the sampling hot loops.
  *
  * Softmax over a 128k–256k vocabulary needs one exp per token per step, and V8's Math.exp is the
- * single largest cost there. `expNonPos` uses the classic table method:
+ * single largest cost there. Two table methods, both plain IEEE float64 arithmetic (the tables are
+ * built with a Taylor series, not Math.exp/Math.pow), so results are bit-identical on every
+ * platform — seeded draws do not depend on the host's libm:
  *
- *   x = (k·N + j)·ln2/N + r,  |r| ≤ ln2/(2N),  N = 2048
- *   exp(x) = 2^k · 2^(j/N) · e^r,  e^r ≈ 1 + r + r²/2 + r³/6  (truncation error < 4e-17)
+ * - the hot range −64 < x ≤ 0 (every weight a softmax can tell apart from 0 next to the max, to
+ *   float64 precision): x = −j/256 + r with j = round(−256·x) and |r| ≤ 1/512, both exact (256 is a
+ *   power of two), and e^x = T[j] · e^r with T[j] = e^(−j/256) (16 385 entries, 128 KiB) and
+ *   e^r ≈ 1 + r + r²/2 + r³/6 + r⁴/24 (truncation < 3e-16 relative). One table load, no
+ *   range-reduction constants.
+ * - everything else: x = (k·N + j)·ln2/N + r, |r| ≤ ln2/(2N), N = 2048, exp(x) = 2^k · 2^(j/N) · e^r,
+ *   e^r ≈ 1 + r + r²/2 + r³/6, with a Cody–Waite split of ln2/N so the reduction is exact.
  *
- * with a Cody–Waite split of ln2/N so the reduction is exact. Measured against Math.exp the relative
- * error is below 4 ulp (< 1e-15) over the whole range, which is far below the precision of the float32
- * logits it is applied to. Every operation is plain IEEE float64 arithmetic (the tables are built with
- * a Taylor series, not Math.exp/Math.pow), so results are bit-identical on every platform — seeded
- * draws do not depend on the host's libm.
+ * Measured against Math.exp the relative error is below 4 ulp (< 1e-15) over the whole range, far
+ * below the precision of the float32 logits it is applied to.
  */
 
 const N = 2048;
@@ -52,11 +56,33 @@ POW2[POW_OFFSET] = 1;
 for (let k = POW_OFFSET - 1; k >= 0; k--) POW2[k] = POW2[k + 1] * 0.5;
 for (let k = POW_OFFSET + 1; k <= 2 * POW_OFFSET; k++) POW2[k] = POW2[k - 1] * 2;
 
+/** Hot range: e^(−j/HOT_STEPS) for j in [0, HOT_RANGE·HOT_STEPS], built with the general method below. */
+const HOT_STEPS = 256;
+const HOT_RANGE = 64;
+/** Lower bound (exclusive) of the hot range. */
+const HOT_MIN = -HOT_RANGE;
+const HOT = new Float64Array(HOT_RANGE * HOT_STEPS + 1);
+/** Taylor coefficients of e^r on the hot range. */
+const C2 = 0.5;
+const C3 = 0.16666666666666666;
+const C4 = 0.041666666666666664;
+
 /**
  * e^x for x ≤ 0 (the max-subtracted logits of a softmax). Returns 0 for −∞ and NaN.
  * For x > 0 it falls back to Math.exp.
  */
 export function expNonPos(x: number): number {
+    if (x > HOT_MIN) {
+        if (x > 0) return Math.exp(x);
+        const kk = (x * HOT_STEPS + ROUND) - ROUND; // −j, exact
+        const r = x - kk * (1 / HOT_STEPS); // exact, |r| ≤ 1/512
+        return HOT[-kk | 0] * (1 + r * (1 + r * (C2 + r * (C3 + r * C4))));
+    }
+    return expCold(x);
+}
+
+/** The general method (x ≤ −64, and the construction of the hot table). */
+function expCold(x: number): number {
     if (x > UNDERFLOW) {
         if (x > 0) return Math.exp(x);
         const kk = (x * INV_LN2_N + ROUND) - ROUND;
@@ -71,50 +97,122 @@ export function expNonPos(x: number): number {
     return 0;
 }
 
+for (let j = 0; j < HOT.length; j++) HOT[j] = expCold(-j / HOT_STEPS);
+
 /** Below this, e^x is subnormal (< 2^-1022 ≈ 2.2e-308). */
 const NORMAL_MIN = -708;
+
 
 /**
  * The softmax hot loop: out[i] = e^(logits[i] − max) for i in [from, to), returning the float64 sum.
  * Precondition: max ≥ every logits[i] in the range (max finite). Same values as expNonPos, except
  * that weights below e^-708 ≈ 3e-308 are flushed to 0: relative to the max's weight 1 they cannot
- * change a float64 sum nor be hit by a 53-bit uniform draw, so nothing observable changes, and the
- * loop stays branch-light. Unrolled by two; the sum adds the pairs in index order (deterministic).
+ * change a float64 sum nor be hit by a 53-bit uniform draw, so nothing observable changes.
+ *
+ * Unrolled by two with two partial sums (even and odd positions, added at the end): every summing
+ * loop here uses that same order, so they all return the same float64 value for the same range.
+ * The table index is formed as an int32 before the range test (branch-free, no float-keyed loads).
  */
 export function expShiftedInto(logits: Float32Array, max: number, out: Float64Array, from: number, to: number): number {
-    let sum = 0;
+    let s0 = 0;
+    let s1 = 0;
     let i = from;
-    // Nothing but `return sum` may follow the hot loop: V8 compiles a long loop on-stack during its
-    // first run, and code after it that has never run yet (so has no type feedback) deoptimizes
+    // Nothing but the final return may follow the hot loop: V8 compiles a long loop on-stack during
+    // its first run, and code after it that has never run yet (so has no type feedback) deoptimizes
     // that compiled code on every later call — measured 3× slower. So the odd element goes first.
-    if ((to - from) & 1) sum = expOneInto(logits, max, out, i++);
+    if ((to - from) & 1) {
+        s0 = expOneInto(logits, max, out, i);
+        i++;
+    }
     for (; i < to; i += 2) {
         const x0 = logits[i] - max;
         const x1 = logits[i + 1] - max;
-        let w0 = 0;
-        let w1 = 0;
-        if (x0 > NORMAL_MIN) {
-            const kk = (x0 * INV_LN2_N + ROUND) - ROUND;
-            const r = (x0 - kk * LN2_N_HI) - kk * LN2_N_LO;
-            const ki = kk | 0;
-            w0 = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
-        }
-        if (x1 > NORMAL_MIN) {
-            const kk = (x1 * INV_LN2_N + ROUND) - ROUND;
-            const r = (x1 - kk * LN2_N_HI) - kk * LN2_N_LO;
-            const ki = kk | 0;
-            w1 = FRACTION[ki & MASK] * (1 + r * (1 + r * (0.5 + r * 0.16666666666666666))) * POW2[(ki >> LOG2_N) + POW_OFFSET];
-        }
+        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
+        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
+        const r0 = x0 - k0 * (1 / HOT_STEPS);
+        const r1 = x1 - k1 * (1 / HOT_STEPS);
+        const w0 = x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
+        const w1 = x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
         out[i] = w0;
         out[i + 1] = w1;
-        sum += w0 + w1;
+        s0 += w0;
+        s1 += w1;
     }
-    return sum;
+    return s0 + s1;
+}
+
+/**
+ * Σ e^(logits[i] − max) over [from, to) without storing anything: the same values and summation
+ * order as expShiftedInto, so the same float64 result. Same precondition.
+ */
+export function expShiftedSum(logits: Float32Array, max: number, from: number, to: number): number {
+    let s0 = 0;
+    let s1 = 0;
+    let i = from;
+    if ((to - from) & 1) {
+        s0 = expFlushed(logits[i] - max);
+        i++;
+    }
+    for (; i < to; i += 2) {
+        const x0 = logits[i] - max;
+        const x1 = logits[i + 1] - max;
+        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
+        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
+        const r0 = x0 - k0 * (1 / HOT_STEPS);
+        const r1 = x1 - k1 * (1 / HOT_STEPS);
+        s0 += x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
+        s1 += x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
+    }
+    return s0 + s1;
+}
+
+/**
+ * Like expShiftedSum (same sum), and adds each weight to its bucket
+ * min(⌊(max − logits[i])·bucketScale⌋, lastBucket) — the mass profile top-p needs, in one pass and
+ * without a vocabulary-sized float64 store. `hist` holds two histograms of lastBucket + 1 slots
+ * (even positions first, odd positions after): the caller adds them.
+ */
+export function expSumHistogram(logits: Float32Array, max: number, from: number, to: number, hist: Float64Array, bucketScale: number, lastBucket: number): number {
+    const stride = lastBucket + 1;
+    let s0 = 0;
+    let s1 = 0;
+    let i = from;
+    if ((to - from) & 1) {
+        const x = logits[i] - max;
+        const w = expFlushed(x);
+        const y = -x * bucketScale;
+        hist[y < lastBucket ? y | 0 : lastBucket] += w;
+        s0 = w;
+        i++;
+    }
+    for (; i < to; i += 2) {
+        const x0 = logits[i] - max;
+        const x1 = logits[i + 1] - max;
+        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
+        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
+        const r0 = x0 - k0 * (1 / HOT_STEPS);
+        const r1 = x1 - k1 * (1 / HOT_STEPS);
+        const w0 = x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
+        const w1 = x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
+        const y0 = -x0 * bucketScale; // ≥ 0; +∞ or NaN → last bucket
+        const y1 = -x1 * bucketScale;
+        // Odd positions go to a second histogram (offset `stride`): neighbours usually share a
+        // bucket, and two read-modify-writes of one slot in a row would wait on each other.
+        hist[y0 < lastBucket ? y0 | 0 : lastBucket] += w0;
+        hist[stride + (y1 < lastBucket ? y1 | 0 : lastBucket)] += w1;
+        s0 += w0;
+        s1 += w1;
+    }
+    return s0 + s1;
+}
+
+/** The weight of x = logit − max ≤ 0 as the loops compute it: expNonPos, flushed to 0 below e^-708. */
+function expFlushed(x: number): number {
+    return x > NORMAL_MIN ? expNonPos(x) : 0;
 }
 
 function expOneInto(logits: Float32Array, max: number, out: Float64Array, i: number): number {
-    const x = logits[i] - max;
-    const w = x > NORMAL_MIN ? expNonPos(x) : 0;
+    const w = expFlushed(logits[i] - max);
     out[i] = w;
     return w;
 }

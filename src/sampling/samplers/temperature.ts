@@ -2,9 +2,6 @@ import type {Candidates} from "../candidates.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 
-/** Above this a float64 quotient may round to ±∞ when stored as float32. */
-const FLOAT32_SAFE = 1e38;
-
 /**
  * Temperature T: every logit becomes logit / T (T < 1 sharpens, T > 1 flattens). T = 0 is the
  * limit: greedy (keep only the argmax, ties → lower id).
@@ -13,6 +10,8 @@ const FLOAT32_SAFE = 1e38;
  * their finite maximum ((logit − max) / T). That changes no probability (softmax is
  * shift-invariant), keeps the best token(s) at 0 instead of +∞, and sends the others towards −∞
  * (probability 0) — so the result tends to greedy without ever producing NaN. −∞ stays −∞.
+ * The division is deferred until values are needed (Candidates.divideLogits), so that
+ * `temperature,top-k=…` divides k logits instead of the vocabulary.
  */
 export class TemperatureSampler implements Sampler {
     static readonly NAME = "temperature";
@@ -32,28 +31,8 @@ export class TemperatureSampler implements Sampler {
             candidates.keepOnly(candidates.argmaxIndex());
             return;
         }
-        if (t === 1) return;
-        const lg = candidates.logits;
-        const n = candidates.size;
-        let shift = 0;
-        if (t < 1) {
-            // Finite extremes (branches taken only on a new extreme, so this pass is cheap).
-            let hi = -Infinity;
-            let lo = Infinity;
-            for (let i = 0; i < n; i++) {
-                const x = lg[i];
-                if (x > hi && x < Infinity) hi = x;
-                if (x < lo && x > -Infinity) lo = x;
-            }
-            const maxAbs = Math.max(hi < 0 ? -hi : hi, lo < 0 ? -lo : lo);
-            if (hi > -Infinity && maxAbs / t > FLOAT32_SAFE) shift = hi;
-        }
-        if (shift === 0) {
-            for (let i = 0; i < n; i++) lg[i] = lg[i] / t;
-        } else {
-            for (let i = 0; i < n; i++) lg[i] = (lg[i] - shift) / t;
-        }
-        // Division is monotone but float32 rounding can turn distinct logits into ties.
-        if (candidates.sorted) candidates.sorted = candidates.checkSorted();
+        // Applied lazily (see Candidates.divideLogits): a following top-k selects on the stored
+        // logits and only its survivors are divided.
+        candidates.divideLogits(t);
     }
 }

@@ -1,4 +1,4 @@
-import {Candidates, HEAP_SELECT_MAX} from "../candidates.js";
+import {BUCKET_MIN_REGION, Candidates, HEAP_SELECT_MAX} from "../candidates.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 
@@ -38,16 +38,20 @@ export class TopPSampler implements Sampler {
     apply(candidates: Candidates): void {
         const n = candidates.size;
         if (this.p >= 1 || n <= 1) return;
+        const wasSorted = candidates.sorted;
+        let m = wasSorted ? n : Math.min(INITIAL_PREFIX, n);
+        if (!wasSorted) candidates.selectTop(m);
         const lg = candidates.logits;
-        let m = candidates.sorted ? n : Math.min(INITIAL_PREFIX, n);
-        if (!candidates.sorted) candidates.selectTop(m);
         const max = lg[0];
-        const total = candidates.weights(max);
+        // A large unsorted set: one pass gives the normaliser and the mass histogram (no stored
+        // weights), so a flat tail that must be partly kept costs one more pass, not three.
+        const profile = !wasSorted && n >= BUCKET_MIN_REGION && Number.isFinite(max);
+        const total = profile ? candidates.massProfile(max) : candidates.weights(max);
         const w = candidates.probs;
         const target = this.p * total * (1 - TOP_P_RELATIVE_EPSILON);
         let cum = 0;
         let i = 0;
-        let weightsAligned = true; // probs[i] = weight of position i, until the prefix is grown
+        let weightsAligned = !profile; // probs[i] = weight of position i, until the prefix is grown
         for (;;) {
             for (; i < m; i++) {
                 cum += weightsAligned ? w[i] : Candidates.weight(lg[i], max);
@@ -62,7 +66,9 @@ export class TopPSampler implements Sampler {
             const atLeast = last > 0 ? Math.min(n, Math.ceil(need / last)) : n;
             const step = Math.max(m, atLeast);
             if (step > MAX_PREFIX_STEP) {
-                const cut = candidates.selectMass(m, need, max, weightsAligned);
+                const cut = profile
+                    ? candidates.selectMass(0, target, max, "profiled")
+                    : candidates.selectMass(m, need, max, weightsAligned);
                 candidates.truncate(cut);
                 candidates.sorted = false;
                 return;
