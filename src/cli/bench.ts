@@ -157,7 +157,7 @@ export function benchCommand(): Command {
                 const settings = engineSettings(flags);
                 const sequences = strategy.kind === "beam" ? strategy.width : samples;
                 progress("loading the model");
-                const engine = await openEngine(flags, settings, style, sequences);
+                const engine = await openEngine(flags, settings, style, sequences, undefined, strategy.kind === "beam");
                 try {
                     generation = await benchGeneration(engine, {strategy, tokens, runs, samples, seed, prompt: flags.prompt, progress});
                 } finally {

@@ -49,7 +49,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
     const seed = run.seed ?? randomSeed();
     const interrupt = interruptHandling();
     const sequences = strategy.kind === "beam" ? strategy.width : samples;
-    const engine = await openEngine(flags, settings, style, sequences, interrupt.signal);
+    const engine = await openEngine(flags, settings, style, sequences, interrupt.signal, strategy.kind === "beam");
     try {
         const promptTokens = engine.tokenize(prompt);
         engine.checkPromptFits(promptTokens);

@@ -28,7 +28,11 @@ export function decorate(style: OutputStyle): boolean {
     return style.stdoutTTY && style.stderrTTY;
 }
 
-export async function openEngine(flags: ModelFlags, settings: EngineSettings, style: OutputStyle, sequences: number, signal?: AbortSignal): Promise<Engine> {
+/**
+ * Load the engine for a command. `kvUnified`: share one KV cache between the sequences (beam
+ * search: cheap forks; see EngineOptions.kvUnified for the price).
+ */
+export async function openEngine(flags: ModelFlags, settings: EngineSettings, style: OutputStyle, sequences: number, signal?: AbortSignal, kvUnified = false): Promise<Engine> {
     const {path} = await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal});
     const spinner = decorate(style) && !settings.verbose
         ? ora({text: `loading ${path}`, stream: process.stderr, color: "cyan", isEnabled: true}).start()
@@ -43,6 +47,7 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             threads: settings.threads,
             ctxSize: settings.ctxSize,
             sequences,
+            kvUnified,
             verbose: settings.verbose,
             debug: settings.debug,
             logitsRoute: settings.logitsRoute,

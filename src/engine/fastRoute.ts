@@ -53,7 +53,7 @@ type WithLock = <T>(scope: [object, string], callback: () => Promise<T> | T) => 
 
 /** node-llama-cpp's default evaluation priority (LlamaContext.js: defaultEvaluationPriority). */
 const EVALUATION_PRIORITY = 5;
-export const FAST_ROUTE_VERSION = 1;
+export const FAST_ROUTE_VERSION = 2;
 
 export type FastRouteDetection =
     | {available: true; version: number; addon: FastAddonContext; withLock: WithLock; canFork: boolean}

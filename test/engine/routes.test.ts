@@ -104,6 +104,15 @@ for (const [name, model] of [["stories260K", STORIES], ["tiny-random", TINY_RAND
             assert.ok(beams.tokensSaved >= beams.forks);
         });
 
+        test("beam search on a shared (unified) KV cache: same hypotheses on both routes, forks relabel cells", {todo: beamTodo}, (t) => {
+            if (skip) return t.skip(skip);
+            const beams = result.unifiedBeams!;
+            assert.ok(beams.forks > 0, "beam search on the fast route never forked a KV cache");
+            assert.ok(beams.tokensSaved >= beams.forks);
+            assert.deepEqual(beams.fast, beams.public);
+            assert.equal(beams.fast.length, 3);
+        });
+
         test("fast logits minus logsumexp equal the public route's log-probabilities", (t) => {
             if (skip) return t.skip(skip);
             const l = result.trueLogits!;

@@ -19,6 +19,7 @@ export interface ProbeResult {
     fast: {available: true} | {available: false; reason: string};
     streams?: {fast: StreamResult[]; public: StreamResult[]};
     beams?: {fast: number[][]; public: number[][]; forks: number; tokensSaved: number};
+    unifiedBeams?: {fast: number[][]; public: number[][]; forks: number; tokensSaved: number};
     trueLogits?: {steps: number; maxAbsDiff: number; finiteCompared: number; publicFinite: number; fastFinite: number; fastTrue: boolean};
     fork?: {forks: number; steps: number; maxAbsDiff: number; maxAbsValue: number; sourceMaxAbsDiff: number};
 }
@@ -54,8 +55,9 @@ async function main(): Promise<void> {
     const modelPath = process.argv[2];
     if (modelPath === undefined) return;
     const engine = await Engine.load({modelPath, sequences: 4, ctxSize: 256, threads: 1});
+    let result: ProbeResult;
     try {
-        const result: ProbeResult = {
+        result = {
             model: modelPath,
             vocabSize: engine.vocabSize,
             buildType: engine.info.buildType,
@@ -164,10 +166,27 @@ async function main(): Promise<void> {
         const next = [...base, argmax(last)];
         const sourceMaxAbsDiff = diff(Float32Array.from(await source.logitsFor(next)), Float32Array.from(await refSource.logitsFor(next)));
         result.fork = {forks: branchForks, steps: 6, maxAbsDiff: maxForkDiff, maxAbsValue, sourceMaxAbsDiff};
-        process.stdout.write(JSON.stringify(result) + "\n");
     } finally {
         await engine.dispose();
     }
+    // Beam search as `llmgen --beams` runs it: one KV cache shared by the sequences (kvUnified).
+    const unified = await Engine.load({modelPath, sequences: 4, ctxSize: 256, threads: 1, kvUnified: true});
+    try {
+        const fast = await unified.withLogitsRoute("fast");
+        const pub = await unified.withLogitsRoute("public");
+        const promptTokens = unified.tokenize(PROMPT);
+        const route = fast.route as FastLogitsRoute;
+        route.stats.forks = 0;
+        const beamFast = await runBeamSearch(fast, {promptTokens, width: 3, lengthPenalty: 1, maxTokens: 24, ignoreEos: true});
+        const forks = route.stats.forks;
+        const tokensSaved = route.stats.tokensSaved;
+        for (const s of unified.sequences) await s.clear();
+        const beamPublic = await runBeamSearch(pub, {promptTokens, width: 3, lengthPenalty: 1, maxTokens: 24, ignoreEos: true});
+        result.unifiedBeams = {fast: beamFast.beams.map((b) => b.ids), public: beamPublic.beams.map((b) => b.ids), forks, tokensSaved};
+    } finally {
+        await unified.dispose();
+    }
+    process.stdout.write(JSON.stringify(result) + "\n");
 }
 
 await main();
