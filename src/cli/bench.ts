@@ -97,6 +97,12 @@ export interface GenerationBench {
     /** Greedy only: the fast route and native generation chose the same tokens. */
     sameTokensAsNative?: boolean;
     forks?: {forks: number; tokensSaved: number};
+    /**
+     * Beam search only: the decode floor. Milliseconds per step of evaluating one token in each of
+     * K sequences (one batched decode, K logit rows) versus one token in one sequence, on the fast
+     * route with no sampling at all: what llama.cpp itself charges for a beam step.
+     */
+    decodeFloor?: {sequences: number; oneMs: Stats; batchMs: Stats; ratio: number};
 }
 
 export interface ChainRow {
@@ -310,8 +316,41 @@ export async function benchGeneration(engine: Engine, opts: GenerationOptions): 
         cpuRatios: ratios((r) => r.tokensPerCpuSecond),
         load: {start: loadStart, end: os.loadavg()[0]!, cores: os.availableParallelism()},
         sameTokensAsNative: greedy && nativeIds && fastIds ? nativeIds.length === fastIds.length && nativeIds.every((t, i) => t === fastIds[i]) : undefined,
-        forks: fastRoute ? {...fastRoute.stats} : undefined
+        forks: fastRoute ? {...fastRoute.stats} : undefined,
+        decodeFloor: beam > 1 && fastEngine !== undefined ? await decodeFloor(fastEngine, promptTokens, beam, opts.tokens, opts.runs) : undefined
     };
+}
+
+/**
+ * Time `steps` decode steps of one token in 1 sequence and in `k` sequences at once (interleaved
+ * rounds, the fast route's logits copied, nothing sampled: the token fed back is a fixed function
+ * of the step). Returns ms per step.
+ */
+async function decodeFloor(engine: Engine, promptTokens: readonly number[], k: number, steps: number, runs: number): Promise<GenerationBench["decodeFloor"]> {
+    const vocab = engine.vocabSize;
+    const run = async (count: number): Promise<number> => {
+        await clearAll(engine);
+        const histories = Array.from({length: count}, () => [...promptTokens]);
+        await Promise.all(histories.map((h, i) => engine.sequences[i]!.logitsFor(h)));
+        const t0 = performance.now();
+        for (let step = 0; step < steps; step++) {
+            histories.forEach((h, i) => h.push((step * 7919 + i * 104729) % vocab));
+            await Promise.all(histories.map((h, i) => engine.sequences[i]!.logitsFor(h)));
+        }
+        return (performance.now() - t0) / steps;
+    };
+    await run(1);
+    await run(k);
+    const one: number[] = [];
+    const batch: number[] = [];
+    for (let r = 0; r < runs; r++) {
+        one.push(await run(1));
+        batch.push(await run(k));
+    }
+    await clearAll(engine);
+    const oneMs = stats(one);
+    const batchMs = stats(batch);
+    return {sequences: k, oneMs, batchMs, ratio: batchMs.median / oneMs.median};
 }
 
 async function clearAll(engine: Engine): Promise<void> {
@@ -458,6 +497,11 @@ export function renderBench(g: GenerationBench | undefined, c: ChainBench | unde
             lines.push(`note: load average ${fmt(g.load.start, 1)} → ${fmt(g.load.end, 1)} on ${g.load.cores} cores: other processes competed; wall-clock numbers are noisy, CPU-time ratios are steadier`);
         if (g.sameTokensAsNative !== undefined) lines.push(`greedy tokens identical to native: ${g.sameTokensAsNative ? "yes" : "NO"}`);
         if (g.forks && g.forks.forks > 0) lines.push(`KV forks: ${g.forks.forks} (${g.forks.tokensSaved} tokens not re-evaluated)`);
+        if (g.decodeFloor) {
+            const d = g.decodeFloor;
+            lines.push(`decode floor (llama.cpp alone, fast route, no sampling): 1 token in 1 sequence ${fmt(d.oneMs.median, 3)} ms/step, ` +
+                `1 token in each of ${d.sequences} sequences ${fmt(d.batchMs.median, 3)} ms/step = ${fmt(d.ratio, 2)}× (medians)`);
+        }
     }
     if (c) {
         if (lines.length > 0) lines.push("");

@@ -60,9 +60,17 @@ describe("llmgen bench", () => {
     test("beam=2 adds llmgen greedy for the beam/greedy cost; --no-generation needs no model", async () => {
         const r = await runCli(["bench", "-m", STORIES(), "-s", "beam=2", "--tokens", "8", "--runs", "1", "--no-chain", "--json"], {timeoutMs: 240_000});
         assert.equal(r.code, 0, r.stderr);
-        const g = (JSON.parse(r.stdout) as {generation: {variants: Array<{id: string}>; ratios: Record<string, number>}}).generation;
+        const g = (JSON.parse(r.stdout) as {generation: {variants: Array<{id: string}>; ratios: Record<string, number>;
+            decodeFloor?: {sequences: number; oneMs: {median: number}; batchMs: {median: number}; ratio: number}}}).generation;
         const ids = g.variants.map((v) => v.id);
         assert.deepEqual(ids.slice(0, 3), ["native", "fast", "public"]);
+        if (ids.includes("fast-greedy")) {
+            // The fast route is built: the native decode floor of a beam step is measured too.
+            const d = g.decodeFloor!;
+            assert.equal(d.sequences, 2);
+            assert.ok(d.oneMs.median > 0 && d.batchMs.median > 0);
+            assert.ok(Math.abs(d.ratio - d.batchMs.median / d.oneMs.median) < 1e-9);
+        }
         const c = await runCli(["bench", "--no-generation", "--chain-vocab", "1000", "--chain-steps", "10"]);
         assert.equal(c.code, 0, c.stderr);
         assert.match(c.stdout, /sampler chain micro-benchmark/);
