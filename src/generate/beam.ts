@@ -6,7 +6,8 @@
  * finished or at max tokens (then the running beams are scored too). Width 1 is greedy decoding.
  */
 import type {Engine, EngineSequence} from "../engine/engine.js";
-import {logSumExp, topIds} from "./logprobs.js";
+import {Candidates} from "../sampling/index.js";
+import {expShiftedSum} from "../sampling/exp.js";
 import type {StopReason, TokenEvent} from "./sample.js";
 
 export interface BeamOptions {
@@ -66,6 +67,7 @@ export async function runBeamSearch(engine: Engine, opts: BeamOptions): Promise<
         });
     };
     let beams: Beam[] = [{ids: [], logprobs: [], sum: 0, sequence: sequences[0]!}];
+    let scratch: Candidates | undefined;
     let spare = sequences.slice(1, width);
     let endReason: StopReason = "max-tokens";
     let step = 0;
@@ -82,14 +84,22 @@ export async function runBeamSearch(engine: Engine, opts: BeamOptions): Promise<
         }
         const all = await Promise.all(beams.map((b) => b.sequence.logitsFor([...prompt, ...b.ids])));
         // Candidates: the 2K best continuations of each beam (enough to fill K after end tokens).
+        // Per beam: one heap scan for the 2K best (its first is the max), one pass for Σ e^(l − max).
         const candidates: Array<{beam: number; id: number; lp: number; total: number}> = [];
         for (let b = 0; b < beams.length; b++) {
             const logits = all[b]!;
-            const lse = logSumExp(logits);
-            for (const id of topIds(logits, 2 * width)) {
-                const lp = logits[id]! - lse;
-                if (lp === -Infinity) continue;
-                candidates.push({beam: b, id, lp, total: beams[b]!.sum + lp});
+            const n = logits.length;
+            scratch ??= new Candidates(n);
+            scratch.load(logits);
+            const top = Math.min(2 * width, n);
+            scratch.selectTop(top);
+            const max = scratch.logits[0]!;
+            if (max === -Infinity) continue;
+            const lse = max === Infinity ? Infinity : max + Math.log(expShiftedSum(logits, max, 0, n));
+            for (let i = 0; i < top; i++) {
+                const lp = scratch.logits[i]! - lse;
+                if (lp === -Infinity || Number.isNaN(lp)) continue;
+                candidates.push({beam: b, id: scratch.ids[i]!, lp, total: beams[b]!.sum + lp});
             }
         }
         candidates.sort((x, y) => y.total - x.total || x.beam - y.beam || x.id - y.id);
