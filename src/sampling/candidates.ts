@@ -29,6 +29,9 @@ const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 /** Above this a float64 quotient may round to ±∞ when stored as float32. */
 const FLOAT32_SAFE = 1e38;
+/** restMassBounds: buckets of 1/BOUND_SCALE nat of max − l; the last one takes everything below −64. */
+const BOUND_SCALE = 128;
+const BOUND_BUCKETS = 64 * BOUND_SCALE;
 
 export class Candidates {
     /** Vocabulary size the buffers were made for. */
@@ -69,6 +72,8 @@ export class Candidates {
     private readonly heapTaken = new Uint8Array(HEAP_SELECT_MAX);
     /** selectMass: the weight per bucket, and how many candidates splitAtBucket staged. */
     private readonly bucketMass = new Float64Array(BUCKETS);
+    /** restMassBounds: candidate counts per bucket, even and odd positions apart. */
+    private readonly boundCounts = new Int32Array(2 * BOUND_BUCKETS);
     /** massProfile: the even- and odd-position histograms, added into bucketMass. */
     private readonly bucketPair = new Float64Array(2 * BUCKETS);
     private stagedCount = 0;
@@ -453,6 +458,34 @@ export class Candidates {
         if (m - from <= HEAP_SELECT_MAX) this.heapSelect(from, m);
         else this.keySelect(from, m);
     }
+
+    /**
+     * Bounds on the mass of [from, size) without one exponential per candidate: one counting pass
+     * puts every candidate in a 1/128-nat bucket of l − max, and each bucket's mass lies between its
+     * count times the weights of its two edges. Returns the lower bound; the upper one is left in
+     * `restMassHigh`. Both are widened by 1e-9 (relative) to cover the rounding of the sums (≤ n·2^-53), so
+     * that lower ≤ Σ e^(l − max) ≤ upper holds for the float64 sum massProfile/weights would compute.
+     * `max` must be finite and ≥ every logit of the range. Cost: one pass, no stores but counts.
+     */
+    restMassBounds(max: number, from: number): number {
+        const counts = this.boundCounts;
+        counts.fill(0);
+        countBuckets(this.logits, max, from | 0, this.size, counts);
+        let lo = 0;
+        let hi = 0;
+        const edge = boundEdges();
+        for (let b = 0; b < BOUND_BUCKETS; b++) {
+            const c = counts[b] + counts[BOUND_BUCKETS + b];
+            if (c === 0) continue;
+            hi += c * edge[b];
+            if (b < BOUND_BUCKETS - 1) lo += c * edge[b + 1];
+        }
+        this.restMassHigh = hi * (1 + 1e-9);
+        return lo * (1 - 1e-9);
+    }
+
+    /** The upper bound left by restMassBounds. */
+    restMassHigh = 0;
 
     /**
      * The mass profile of the whole set, in one pass with no vocabulary-sized store: returns
@@ -1070,4 +1103,35 @@ function prefixSums(count: Int32Array): void {
         count[d] = sum;
         sum += c;
     }
+}
+
+/**
+ * restMassBounds' counting pass: counts[b] (even positions) or counts[BOUND_BUCKETS + b] (odd ones)
+ * for b = min(⌊(max − l)·BOUND_SCALE⌋, BOUND_BUCKETS − 1). Two count arrays, so that neighbours in
+ * the same bucket do not wait on each other's increment.
+ */
+function countBuckets(lg: Float32Array, max: number, from: number, to: number, counts: Int32Array): void {
+    const last = BOUND_BUCKETS - 1;
+    let i = from;
+    if ((to - from) & 1) {
+        const y = (max - lg[i]) * BOUND_SCALE;
+        counts[y < last ? y | 0 : last]++;
+        i++;
+    }
+    for (; i < to; i += 2) {
+        const y0 = (max - lg[i]) * BOUND_SCALE; // ≥ 0; +∞ for −∞ logits → last bucket
+        const y1 = (max - lg[i + 1]) * BOUND_SCALE;
+        counts[y0 < last ? y0 | 0 : last]++;
+        counts[BOUND_BUCKETS + (y1 < last ? y1 | 0 : last)]++;
+    }
+}
+
+let edges: Float64Array | undefined;
+/** e^(−b/BOUND_SCALE) for b in [0, BOUND_BUCKETS], built on first use. */
+function boundEdges(): Float64Array {
+    if (edges === undefined) {
+        edges = new Float64Array(BOUND_BUCKETS + 1);
+        for (let b = 0; b <= BOUND_BUCKETS; b++) edges[b] = expNonPos(-b / BOUND_SCALE);
+    }
+    return edges;
 }

@@ -170,3 +170,60 @@ describe("top-p mass profile (one pass)", () => {
         }
     });
 });
+
+describe("top-p decided from mass bounds (no exponential per token)", () => {
+    it("restMassBounds brackets the exact mass of the rest, also on bucket edges and −∞", () => {
+        const rng = createRng(31);
+        for (const n of [5000, 40_000]) {
+            for (const shape of ["gauss", "edges", "deep"]) {
+                const v = new Float32Array(n);
+                for (let i = 0; i < n; i++) {
+                    if (shape === "gauss") v[i] = 3 * Math.sqrt(-2 * Math.log(Math.max(rng.next(), 1e-12))) * Math.cos(6.283185307179586 * rng.next());
+                    else if (shape === "edges") v[i] = 10 - Math.floor(rng.next() * 2000) / 128; // exactly on 1/128-nat edges
+                    else v[i] = rng.next() < 0.1 ? -Infinity : 10 - rng.next() * 200; // most below −64
+                }
+                v[0] = 10;
+                const c = new Candidates(n);
+                c.load(v);
+                c.selectTop(64);
+                const lg = c.logits;
+                const max = lg[0];
+                let exact = 0;
+                for (let i = 64; i < n; i++) exact += Math.exp(lg[i] - max);
+                const lo = c.restMassBounds(max, 64);
+                const hi = c.restMassHigh;
+                assert.ok(lo <= exact && exact <= hi, `${shape} n=${n}: ${lo} ≤ ${exact} ≤ ${hi}`);
+                if (shape === "gauss") assert.ok((hi - lo) / exact < 0.02, `bounds are tight (${(hi - lo) / exact})`);
+            }
+        }
+    });
+
+    it("decides peaked distributions without the exact pass, falls back on flat tails, and always keeps the reference set", () => {
+        const original = Candidates.prototype.massProfile;
+        let exactPasses = 0;
+        Candidates.prototype.massProfile = function (this: Candidates, max: number): number {
+            exactPasses++;
+            return original.call(this, max);
+        };
+        try {
+            const peaked = realisticLogits(128_256, 41, {peak: 20});
+            const flat = realisticLogits(128_256, 42, {peak: 11});
+            const run = (logits: Float32Array, p: number): number => {
+                exactPasses = 0;
+                const got = keepDenseOf(`top-p=${p}`, logits);
+                const ref = refKeepDense(logits, [{op: "top-p", p}]);
+                for (let i = 0; i < got.length; i++) {
+                    assert.equal(Number.isNaN(got[i]), Number.isNaN(ref[i]), `p=${p}: token ${i}`);
+                    if (!Number.isNaN(ref[i])) assert.ok(Math.abs(got[i] - ref[i]) <= 1e-10 * ref[i], `p=${p}: q of ${i}`);
+                }
+                return exactPasses;
+            };
+            let decided = 0;
+            for (const p of [0.1, 0.5, 0.7, 0.9, 0.95]) decided += run(peaked, p) === 0 ? 1 : 0;
+            assert.ok(decided >= 4, `the bounds decided ${decided} of 5 peaked cases`);
+            assert.ok(run(flat, 0.99) >= 1, "a cut deep in a flat tail needs the exact normaliser");
+        } finally {
+            Candidates.prototype.massProfile = original;
+        }
+    });
+});

@@ -46,6 +46,7 @@ export class TopPSampler implements Sampler {
         // A large unsorted set: one pass gives the normaliser and the mass histogram (no stored
         // weights), so a flat tail that must be partly kept costs one more pass, not three.
         const profile = !wasSorted && n >= BUCKET_MIN_REGION && Number.isFinite(max);
+        if (profile && this.decideFromBounds(candidates, m, max)) return;
         const total = profile ? candidates.massProfile(max) : candidates.weights(max);
         const w = candidates.probs;
         const target = this.p * total * (1 - TOP_P_RELATIVE_EPSILON);
@@ -78,5 +79,43 @@ export class TopPSampler implements Sampler {
             weightsAligned = false;
             m = next;
         }
+    }
+
+    /**
+     * The common peaked case without one exponential per token: the normaliser Z lies between the
+     * exact weight of the sorted prefix [0, m) plus lower and upper bounds on the rest
+     * (Candidates.restMassBounds: one counting pass). Walking the prefix, a position whose cumulative
+     * weight clears the cut for every Z in that interval — and whose predecessors fail it for every
+     * Z — is exactly where the exact test (against the computed Z, with its tolerance) stops too, so
+     * the result is the same kept set. Returns false, having changed nothing, when the interval
+     * cannot decide within the prefix (a flat tail, or a cut too close to call): the caller then
+     * computes Z exactly.
+     */
+    private decideFromBounds(candidates: Candidates, m: number, max: number): boolean {
+        const lg = candidates.logits;
+        const w = candidates.probs;
+        let head = 0;
+        for (let i = 0; i < m; i++) {
+            const x = Candidates.weight(lg[i], max);
+            w[i] = x;
+            head += x;
+        }
+        const restLo = candidates.restMassBounds(max, m);
+        const restHi = candidates.restMassHigh;
+        // The head was summed in sorted order; the exact Z sums every weight in buffer order: the
+        // same terms, rounding apart by far less than the bounds' 1e-9 widening.
+        const scale = this.p * (1 - TOP_P_RELATIVE_EPSILON);
+        const sureFail = scale * (head * (1 - 1e-9) + restLo); // cum below this fails for every Z
+        const surePass = scale * (head * (1 + 1e-9) + restHi); // cum at or above this passes for every Z
+        let cum = 0;
+        for (let i = 0; i < m; i++) {
+            cum += w[i];
+            if (cum >= surePass) {
+                candidates.keepSortedPrefix(i + 1);
+                return true;
+            }
+            if (!(cum < sureFail)) return false;
+        }
+        return false;
     }
 }
