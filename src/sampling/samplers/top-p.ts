@@ -4,6 +4,8 @@ import type {Sampler} from "../types.js";
 
 /** First prefix tried: enough for the usual peaked next-token distribution. */
 const INITIAL_PREFIX = 64;
+/** decideFromBounds: every SAMPLE_STRIDE-th candidate of the rest estimates its mass. */
+const SAMPLE_STRIDE = 64;
 /** A prefix growth larger than this switches to weighted selection over the rest. */
 const MAX_PREFIX_STEP = HEAP_SELECT_MAX;
 /**
@@ -100,6 +102,17 @@ export class TopPSampler implements Sampler {
             w[i] = x;
             head += x;
         }
+        // A strided sample of the rest predicts whether the prefix can reach the cut at all; when it
+        // clearly cannot (a flat tail holding more than 1 − p of the mass), the counting pass would
+        // be wasted. Only the path depends on this guess, never the result.
+        const n = candidates.size;
+        let sample = 0;
+        let sampled = 0;
+        for (let i = m; i < n; i += SAMPLE_STRIDE) {
+            sample += Candidates.weight(lg[i], max);
+            sampled++;
+        }
+        if (sampled > 0 && head < this.p * (head + sample * ((n - m) / sampled)) * 0.98) return false;
         const restLo = candidates.restMassBounds(max, m);
         const restHi = candidates.restMassHigh;
         // The head was summed in sorted order; the exact Z sums every weight in buffer order: the
