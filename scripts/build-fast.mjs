@@ -226,7 +226,7 @@ spinner.succeed(`built the fast route in ${formatDuration(seconds)} (${folder});
 
 /** ora spinner on a terminal; otherwise a progress line every 30 s (CI logs). */
 async function progress() {
-    if (process.stderr.isTTY && !quiet) {
+    if (process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 && !quiet) {
         try {
             const {default: ora} = await import("ora");
             const s = ora({text: "compiling llama.cpp", stream: process.stderr}).start();

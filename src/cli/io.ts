@@ -7,7 +7,7 @@ import {Chalk, type ChalkInstance} from "chalk";
 export interface OutputStyle {
     /** stdout is a terminal (stream decoration allowed on stdout). */
     readonly stdoutTTY: boolean;
-    /** stderr is a terminal (spinners, progress bars allowed). */
+    /** stderr is a terminal with a known width (spinners, progress bars allowed). */
     readonly stderrTTY: boolean;
     /** Colour for stdout text (prompt dimming, token tints). */
     readonly out: ChalkInstance;
@@ -24,7 +24,9 @@ export function colorAllowed(noColorFlag: boolean | undefined): boolean {
 export function outputStyle(opts: {color?: boolean} = {}): OutputStyle {
     const allowed = colorAllowed(opts.color === false);
     const stdoutTTY = process.stdout.isTTY === true;
-    const stderrTTY = process.stderr.isTTY === true;
+    // A terminal that reports no width (e.g. `script` without a real tty on its input) cannot take
+    // cursor-moving decorations: ora divides by the width and its line clearing never ends.
+    const stderrTTY = process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0;
     return {
         stdoutTTY,
         stderrTTY,
