@@ -839,7 +839,6 @@ export class Candidates {
             hI[0] = hI[t];
             hL[0] = hL[t];
             hR[0] = hR[t];
-            hP[0] = hP[t];
             this.siftDown(0, t);
         }
     }

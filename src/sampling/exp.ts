@@ -73,12 +73,16 @@ const C4 = 0.041666666666666664;
  */
 export function expNonPos(x: number): number {
     if (x > HOT_MIN) {
-        if (x > 0) return Math.exp(x);
-        const kk = (x * HOT_STEPS + ROUND) - ROUND; // −j, exact
-        const r = x - kk * (1 / HOT_STEPS); // exact, |r| ≤ 1/512
-        return HOT[-kk | 0] * (1 + r * (1 + r * (C2 + r * (C3 + r * C4))));
+        return x > 0 ? Math.exp(x) : hotExp(x);
     }
     return expCold(x);
+}
+
+/** e^x on the hot range −64 < x ≤ 0: HOT[j] · e^r (see the header). */
+function hotExp(x: number): number {
+    const kk = (x * HOT_STEPS + ROUND) - ROUND; // −j, exact
+    const r = x - kk * (1 / HOT_STEPS); // exact, |r| ≤ 1/512
+    return HOT[-kk | 0] * (1 + r * (1 + r * (C2 + r * (C3 + r * C4))));
 }
 
 /** The general method (x ≤ −64, and the construction of the hot table). */
@@ -111,7 +115,6 @@ const NORMAL_MIN = -708;
  *
  * Unrolled by two with two partial sums (even and odd positions, added at the end): every summing
  * loop here uses that same order, so they all return the same float64 value for the same range.
- * The table index is formed as an int32 before the range test (branch-free, no float-keyed loads).
  */
 export function expShiftedInto(logits: Float32Array, max: number, out: Float64Array, from: number, to: number): number {
     let s0 = 0;
@@ -127,12 +130,8 @@ export function expShiftedInto(logits: Float32Array, max: number, out: Float64Ar
     for (; i < to; i += 2) {
         const x0 = logits[i] - max;
         const x1 = logits[i + 1] - max;
-        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
-        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
-        const r0 = x0 - k0 * (1 / HOT_STEPS);
-        const r1 = x1 - k1 * (1 / HOT_STEPS);
-        const w0 = x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
-        const w1 = x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
+        const w0 = weight(x0);
+        const w1 = weight(x1);
         out[i] = w0;
         out[i + 1] = w1;
         s0 += w0;
@@ -156,12 +155,8 @@ export function expShiftedSum(logits: Float32Array, max: number, from: number, t
     for (; i < to; i += 2) {
         const x0 = logits[i] - max;
         const x1 = logits[i + 1] - max;
-        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
-        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
-        const r0 = x0 - k0 * (1 / HOT_STEPS);
-        const r1 = x1 - k1 * (1 / HOT_STEPS);
-        s0 += x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
-        s1 += x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
+        s0 += weight(x0);
+        s1 += weight(x1);
     }
     return s0 + s1;
 }
@@ -188,12 +183,8 @@ export function expSumHistogram(logits: Float32Array, max: number, from: number,
     for (; i < to; i += 2) {
         const x0 = logits[i] - max;
         const x1 = logits[i + 1] - max;
-        const k0 = (x0 * HOT_STEPS + ROUND) - ROUND;
-        const k1 = (x1 * HOT_STEPS + ROUND) - ROUND;
-        const r0 = x0 - k0 * (1 / HOT_STEPS);
-        const r1 = x1 - k1 * (1 / HOT_STEPS);
-        const w0 = x0 > HOT_MIN && x0 <= 0 ? HOT[-k0 | 0] * (1 + r0 * (1 + r0 * (C2 + r0 * (C3 + r0 * C4)))) : expFlushed(x0);
-        const w1 = x1 > HOT_MIN && x1 <= 0 ? HOT[-k1 | 0] * (1 + r1 * (1 + r1 * (C2 + r1 * (C3 + r1 * C4)))) : expFlushed(x1);
+        const w0 = weight(x0);
+        const w1 = weight(x1);
         const y0 = -x0 * bucketScale; // ≥ 0; +∞ or NaN → last bucket
         const y1 = -x1 * bucketScale;
         // Odd positions go to a second histogram (offset `stride`): neighbours usually share a
@@ -206,7 +197,15 @@ export function expSumHistogram(logits: Float32Array, max: number, from: number,
     return s0 + s1;
 }
 
-/** The weight of x = logit − max ≤ 0 as the loops compute it: expNonPos, flushed to 0 below e^-708. */
+/**
+ * The weight of x = logit − max ≤ 0 as every loop here computes it: the hot-range table method
+ * (small enough for V8 to inline into the loops), else expNonPos flushed to 0 below e^-708.
+ */
+function weight(x: number): number {
+    return x > HOT_MIN && x <= 0 ? hotExp(x) : expFlushed(x);
+}
+
+/** expNonPos, flushed to 0 below e^-708. */
 function expFlushed(x: number): number {
     return x > NORMAL_MIN ? expNonPos(x) : 0;
 }
