@@ -1,37 +1,33 @@
 #!/usr/bin/env node
-// Build (or restore from cache) llmgen's fast logits route: node-llama-cpp's native addon with
-// patches/node-llama-cpp+<version>.patch applied, compiled from the llama.cpp source bundled in the
-// package (no network). The result is cached outside node_modules, keyed by node-llama-cpp version,
-// patch content, GPU backend, platform and CPU, so reinstalling restores it in seconds.
+// Build (or restore from cache) llmgen's fast logits route: node-llama-cpp's native addon
+// (llama-addon.node) compiled with patches/node-llama-cpp+<version>.patch applied and linked against
+// node-llama-cpp's own prebuilt llama.cpp libraries. Only the addon is compiled (≈20–60 s on 2 cores);
+// llama.cpp's kernels are the prebuilt's, with its per-CPU variants chosen at run time, so the build
+// runs wherever the prebuilt runs and computes what the prebuilt computes. Before it is installed
+// or cached, the new binary is smoke-tested in child processes on F32, F16, Q8_0 and Q4_0 models; a
+// binary that fails is not installed and llmgen stays on the prebuilt binary (public route).
 //
-//   npm run build:fast                       CPU build (≈10 min on 2 cores the first time)
-//   npm run build:fast -- --gpu cuda         CUDA build (needs the CUDA toolkit; longer)
-//   npm run build:fast -- --gpu vulkan       Vulkan build (needs the Vulkan SDK / glslc)
-//   npm run build:fast -- --status [--json]  what is built, cached and in use
+//   npm run build:fast                       build, check, install and cache (CPU, Linux)
+//   npm run build:fast -- --status [--json]  what is built, cached, checked and in use
 //   node scripts/build-fast.mjs --restore-only   (postinstall) restore from cache, never compile
-//   node scripts/build-fast.mjs --adopt         record an existing patched local build (made by
-//                                                `npx node-llama-cpp source download` after patch-package)
-//                                                in the cache instead of compiling
 //   options: --force (rebuild even when cached), --quiet
 //
+// Needs: a C++17 compiler (CXX, else c++), git, node's C headers (<node prefix>/include/node), and
+// `npm run build` done (the smoke test is compiled TypeScript).
 // Env: LLMGEN_CACHE_DIR (cache root, default $XDG_CACHE_HOME/llmgen or ~/.cache/llmgen),
-//      LLMGEN_FAST_GPU (default for --gpu), LLMGEN_SKIP_FAST_BUILD=1 (build-fast does nothing).
+//      LLMGEN_SKIP_FAST_BUILD=1 (build-fast does nothing).
 import {spawn, spawnSync} from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import {pathToFileURL} from "node:url";
 import {
-    buildKey, binaryHasMarker, cacheEntry, cacheRoot, fastBuildStatus, GPU_CHOICES, isPatchApplied, LOCAL_BUILDS, MANIFEST,
-    NLC_DIR, patchFile, readJson, ROOT
+    buildKey, cacheEntry, cacheRoot, fastBuildStatus, isPatchApplied, LOCAL_BUILDS, localBuildFolderName, MANIFEST,
+    NLC_DIR, patchFile, prebuiltDir, readJson, ROOT, sha256, SMOKE_RECORD
 } from "./fast-build-lib.mjs";
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
-const value = (name) => {
-    const i = args.indexOf(name);
-    if (i >= 0) return args[i + 1];
-    const eq = args.find((a) => a.startsWith(name + "="));
-    return eq?.slice(name.length + 1);
-};
 const quiet = flag("--quiet");
 const say = (line) => {
     if (!quiet) process.stderr.write(`build-fast: ${line}\n`);
@@ -45,204 +41,201 @@ if (flag("--help") || flag("-h")) {
     process.stdout.write(fs.readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n") + "\n");
     process.exit(0);
 }
+const known = ["--status", "--json", "--restore-only", "--force", "--quiet", "--help", "-h"];
+const unknown = args.find((a) => !known.includes(a));
+if (unknown !== undefined) fail(`unknown option ${unknown} (see --help)`, 2);
 if (process.env.LLMGEN_SKIP_FAST_BUILD === "1") {
     say("LLMGEN_SKIP_FAST_BUILD=1: skipping");
     process.exit(0);
 }
-
-const gpu = String(value("--gpu") ?? process.env.LLMGEN_FAST_GPU ?? "false");
-if (!GPU_CHOICES.includes(gpu)) fail(`--gpu must be one of ${GPU_CHOICES.join(", ")}, got "${gpu}"`, 2);
 if (!fs.existsSync(NLC_DIR)) {
     if (flag("--restore-only")) process.exit(0);
     fail("node_modules/node-llama-cpp is missing: run npm ci first");
 }
 
 if (flag("--status")) {
-    const status = fastBuildStatus(gpu);
+    const status = fastBuildStatus();
     if (flag("--json")) process.stdout.write(JSON.stringify(status, null, 2) + "\n");
     else {
         process.stdout.write(`node-llama-cpp ${status.nodeLlamaCpp}; patch ${status.patchFile} ${status.patchFileExists ? "" : "(missing) "}${status.patchApplied ? "applied" : "NOT applied"}\n`);
         process.stdout.write(`cache key ${status.key} (${status.cached ? "cached" : "not cached"}) in ${status.cacheRoot}\n`);
         for (const b of status.localBuilds)
-            process.stdout.write(`local build ${b.folder}: ${b.fast ? "fast route" : "stock (no fast route)"}${b.upToDate ? ", up to date" : b.key ? `, other key ${b.key}` : ""}\n`);
+            process.stdout.write(`local build ${b.folder}: ${b.fast ? "fast route" : "stock (no fast route)"}${b.upToDate ? ", up to date" : b.key ? `, other key ${b.key}` : ""}` +
+                `${b.smoke ? `, smoke test ${b.smoke.ok ? "passed" : "FAILED"}` : ", not smoke-tested"}\n`);
         if (status.localBuilds.length === 0) process.stdout.write("no local build in node_modules: node-llama-cpp uses its prebuilt binary (public route only)\n");
     }
     process.exit(0);
 }
 
-// 1. The patch: patch-package applies it at postinstall; apply it here if that did not happen.
+const platformSupported = process.platform === "linux";
+const prebuilt = prebuiltDir();
+const {key, parts} = buildKey("false");
+const entry = cacheEntry(key);
+const folderName = localBuildFolderName();
+const target = path.join(LOCAL_BUILDS, folderName);
+
+/** The cached addon for this key, when it passed the smoke test. */
+function cached() {
+    const manifest = readJson(path.join(entry, MANIFEST));
+    const record = readJson(path.join(entry, SMOKE_RECORD));
+    const addon = path.join(entry, "llama-addon.node");
+    if (manifest?.key !== key || record?.ok !== true || !fs.existsSync(addon) || record.addonSha256 !== sha256(addon)) return undefined;
+    return {manifest, record, addon};
+}
+
+/** Is the build in node_modules this key's, checked and complete? */
+function installedUpToDate() {
+    const manifest = readJson(path.join(target, MANIFEST));
+    const record = readJson(path.join(target, SMOKE_RECORD));
+    const addon = path.join(target, "Release", "llama-addon.node");
+    return manifest?.key === key && record?.ok === true && fs.existsSync(path.join(target, "buildDone.status")) && record.addonSha256 === sha256(addon);
+}
+
+/** A build folder: the prebuilt's libraries and CPU variants with the patched addon beside them. */
+function assemble(folder, addon, manifest, record) {
+    fs.rmSync(folder, {recursive: true, force: true});
+    fs.mkdirSync(path.join(folder, "Release"), {recursive: true});
+    for (const name of fs.readdirSync(prebuilt))
+        if (name !== "llama-addon.node") fs.copyFileSync(path.join(prebuilt, name), path.join(folder, "Release", name));
+    fs.copyFileSync(addon, path.join(folder, "Release", "llama-addon.node"));
+    fs.writeFileSync(path.join(folder, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+    if (record !== undefined) fs.writeFileSync(path.join(folder, SMOKE_RECORD), JSON.stringify(record, null, 2) + "\n");
+    fs.writeFileSync(path.join(folder, "buildDone.status"), "");
+}
+
+/** Replace node_modules' build folder with `staged` (renames on one file system). */
+function install(staged) {
+    const old = `${target}.llmgen-old-${process.pid}`;
+    if (fs.existsSync(target)) fs.renameSync(target, old);
+    fs.renameSync(staged, target);
+    fs.rmSync(old, {recursive: true, force: true});
+}
+
+// Restore from the cache (postinstall and every later run).
+const hit = flag("--force") ? undefined : cached();
+if (hit !== undefined && prebuilt !== undefined) {
+    if (installedUpToDate()) {
+        say(`fast route already installed (${folderName}, key ${key})`);
+        process.exit(0);
+    }
+    fs.mkdirSync(LOCAL_BUILDS, {recursive: true});
+    const staged = `${target}.llmgen-staging-${process.pid}`;
+    assemble(staged, hit.addon, hit.manifest, hit.record);
+    install(staged);
+    say(`restored the fast route from the cache (key ${key}, smoke test passed ${hit.record.checkedAt})`);
+    process.exit(0);
+}
+if (flag("--restore-only")) {
+    if (platformSupported && prebuilt !== undefined)
+        say("the fast logits route is not built here; llmgen uses the slower public route. `npm run build:fast` builds it (compiles the addon only, under a minute).");
+    process.exit(0);
+}
+
+// Build.
+if (!platformSupported) fail(`the fast route is built on Linux only (this is ${process.platform}); llmgen uses the public route here`);
+if (prebuilt === undefined) fail(`node-llama-cpp's prebuilt binary for ${folderName} is not installed (node_modules/@node-llama-cpp/${folderName}); run npm ci`);
 if (!isPatchApplied()) {
     if (!fs.existsSync(patchFile())) fail(`${path.relative(ROOT, patchFile())} is missing: the installed node-llama-cpp is not the version llmgen patches (3.21.1)`);
     say("applying the node-llama-cpp patch (patch-package)");
     const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "patch-package", "index.js")], {cwd: ROOT, stdio: quiet ? "ignore" : "inherit"});
     if (r.status !== 0 || !isPatchApplied()) fail("could not apply the patch; run `npx patch-package` and read its message");
 }
+const smokeModule = path.join(ROOT, "dist", "src", "engine", "smoke.js");
+if (!fs.existsSync(smokeModule)) fail("dist/ is missing: run `npm run build` first (the smoke test is compiled TypeScript)");
+const cxx = process.env.CXX || "c++";
+if (spawnSync(cxx, ["--version"], {stdio: "ignore"}).status !== 0) fail(`no C++ compiler (${cxx}); install one (Debian: apt-get install g++) or set CXX`);
+if (spawnSync("git", ["--version"], {stdio: "ignore"}).status !== 0) fail("git is needed to read llama.cpp's headers from node-llama-cpp's bundle; install git");
+const nodeHeaders = [path.resolve(path.dirname(process.execPath), "..", "include", "node"), "/usr/include/node", "/usr/local/include/node"]
+    .find((d) => fs.existsSync(path.join(d, "node_api.h")));
+if (nodeHeaders === undefined) fail("node's C headers (include/node/node_api.h) were not found beside this node; install them (Debian: apt-get install libnode-dev) ");
+const addonApi = path.join(ROOT, "node_modules", "node-addon-api");
+const addonApiDir = fs.existsSync(path.join(addonApi, "napi.h")) ? addonApi : path.join(NLC_DIR, "node_modules", "node-addon-api");
+if (!fs.existsSync(path.join(addonApiDir, "napi.h"))) fail("node-addon-api is missing from node_modules: run npm ci");
 
-const {key, parts} = buildKey(gpu);
-const entry = cacheEntry(key);
-
-/** The build folder (in the cache entry or in node_modules) for this key, if complete. */
-function cachedFolder() {
-    const manifest = readJson(path.join(entry, MANIFEST));
-    if (manifest === undefined) return undefined;
-    const dir = path.join(entry, manifest.folder);
-    return fs.existsSync(path.join(dir, "buildDone.status")) && binaryHasMarker(dir) ? {manifest, dir} : undefined;
-}
-
-function installedFolder(folder) {
-    const dir = path.join(LOCAL_BUILDS, folder);
-    const manifest = readJson(path.join(dir, MANIFEST));
-    return manifest?.key === key && fs.existsSync(path.join(dir, "buildDone.status")) && binaryHasMarker(dir);
-}
-
-/** Copy a build folder without the compiler's intermediate files (only what getLlama loads). */
-function copyBuild(from, to) {
-    fs.rmSync(to, {recursive: true, force: true});
-    fs.mkdirSync(to, {recursive: true});
-    fs.cpSync(path.join(from, "Release"), path.join(to, "Release"), {recursive: true, dereference: false});
-    for (const f of ["buildDone.status", MANIFEST])
-        if (fs.existsSync(path.join(from, f))) fs.copyFileSync(path.join(from, f), path.join(to, f));
-}
-
-function restore(cached) {
-    const target = path.join(LOCAL_BUILDS, cached.manifest.folder);
-    if (installedFolder(cached.manifest.folder)) {
-        say(`fast route already installed (${cached.manifest.folder}, key ${key})`);
-        return;
-    }
-    const tmp = `${target}.llmgen-tmp-${process.pid}`;
-    copyBuild(cached.dir, tmp);
-    fs.rmSync(target, {recursive: true, force: true});
-    fs.renameSync(tmp, target);
-    say(`restored the fast route build from the cache (${cached.manifest.folder}, key ${key}, built ${cached.manifest.builtAt}${typeof cached.manifest.buildSeconds === "number" ? ` in ${formatDuration(cached.manifest.buildSeconds)}` : ""})`);
-}
-
-function formatDuration(seconds) {
-    if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "?";
-    const m = Math.floor(seconds / 60);
-    const s = Math.round(seconds % 60);
-    return m > 0 ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
-}
-
-/** Write the manifest into a finished build folder, cache it, and drop the compiler's intermediates. */
-function recordAndCache(folder, seconds) {
-    const manifest = {key, folder, ...parts, builtAt: new Date().toISOString(), buildSeconds: Number.isFinite(seconds) ? Math.round(seconds) : null, node: process.version};
-    const dir = path.join(LOCAL_BUILDS, folder);
-    fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
-    const tmp = `${entry}.tmp-${process.pid}`;
-    copyBuild(dir, path.join(tmp, folder));
-    fs.writeFileSync(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
-    fs.rmSync(entry, {recursive: true, force: true});
-    fs.mkdirSync(path.dirname(entry), {recursive: true});
-    fs.renameSync(tmp, entry);
-    if (Number.isFinite(seconds))
-        fs.writeFileSync(path.join(cacheRoot(), "last-build.json"), JSON.stringify({key, buildSeconds: Math.round(seconds), builtAt: manifest.builtAt}) + "\n");
-    // The intermediate compiler files are not needed at run time: keep only what getLlama loads.
-    for (const extra of fs.readdirSync(dir))
-        if (!["Release", "buildDone.status", MANIFEST].includes(extra)) fs.rmSync(path.join(dir, extra), {recursive: true, force: true});
-    return manifest;
-}
-
-if (flag("--adopt")) {
-    const want = gpu === "false" ? `${process.platform === "win32" ? "win" : process.platform === "darwin" ? "mac" : process.platform}-${process.arch}` : undefined;
-    const candidates = fs.existsSync(LOCAL_BUILDS) ? fs.readdirSync(LOCAL_BUILDS).filter((n) =>
-        fs.existsSync(path.join(LOCAL_BUILDS, n, "buildDone.status")) && binaryHasMarker(path.join(LOCAL_BUILDS, n)) &&
-        (want === undefined ? n.includes(gpu === "auto" ? "" : gpu) : n === want)) : [];
-    if (candidates.length !== 1) fail(`--adopt needs exactly one patched local build for gpu ${gpu}, found ${candidates.length ? candidates.join(", ") : "none"}`);
-    fs.mkdirSync(cacheRoot(), {recursive: true});
-    const m = recordAndCache(candidates[0], NaN);
-    say(`adopted ${m.folder} as key ${key}; cached in ${entry}`);
-    process.exit(0);
-}
-
-const cached = flag("--force") ? undefined : cachedFolder();
-if (cached !== undefined) {
-    restore(cached);
-    process.exit(0);
-}
-if (flag("--restore-only")) {
-    say(`the fast logits route is not built for this node-llama-cpp/patch/CPU (key ${key}); llmgen will use the slower public route.`);
-    say(`build it once with \`npm run build:fast\` (compiles llama.cpp: ≈${estimateMinutes()} min on this machine; cached in ${cacheRoot()}).`);
-    process.exit(0);
-}
-
-// 2. Compile: node-llama-cpp's own "source download" clones llama.cpp from the git bundle shipped in
-// the package (offline) and compiles llama.cpp plus the (patched) addon into llama/localBuilds.
-function estimateMinutes() {
-    const last = readJson(path.join(cacheRoot(), "last-build.json"));
-    if (typeof last?.buildSeconds === "number") return String(Math.max(1, Math.round(last.buildSeconds / 60)));
-    // measured on 2 cores: ≈9 min idle, ≈23 min while other jobs used the cores
-    return gpu === "false" ? "10–25" : "20–60";
-}
-
+const started = Date.now();
 fs.mkdirSync(cacheRoot(), {recursive: true});
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "llmgen-build-"));
 const logFile = path.join(cacheRoot(), `build-${key}.log`);
 const log = fs.openSync(logFile, "w");
-const started = Date.now();
-const before = new Set(fs.existsSync(LOCAL_BUILDS) ? fs.readdirSync(LOCAL_BUILDS) : []);
-say(`compiling llama.cpp with llmgen's patch (gpu: ${gpu}); this takes ≈${estimateMinutes()} min on this machine (${process.env.CI ? "CI" : "one time"}; cached afterwards).`);
-say(`log: ${logFile}`);
+const cleanup = () => fs.rmSync(work, {recursive: true, force: true});
+process.on("exit", cleanup);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
 
-const spinner = await progress();
-const cli = path.join(NLC_DIR, "dist", "cli", "cli.js");
-const child = spawn(process.execPath, [cli, "source", "download", "--gpu", gpu, "--noUsageExample"], {
-    cwd: ROOT,
-    env: process.env,
-    stdio: ["ignore", "pipe", "pipe"]
-});
-let steps = "";
-const onData = (chunk) => {
-    fs.writeSync(log, chunk);
-    const text = chunk.toString("utf8");
-    const m = [...text.matchAll(/\[(\d+)\/(\d+)\]/g)].pop();
-    if (m) steps = `[${m[1]}/${m[2]}] ${Math.round((100 * Number(m[1])) / Number(m[2]))}%`;
-    else if (/Cloning/.test(text)) steps = "cloning the bundled llama.cpp source";
-};
-child.stdout.on("data", onData);
-child.stderr.on("data", onData);
-const timer = setInterval(() => spinner.update(`compiling llama.cpp ${steps} ${formatDuration((Date.now() - started) / 1000)} elapsed (≈${estimateMinutes()} min)`), 1000);
-const code = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? 1)));
-clearInterval(timer);
-fs.closeSync(log);
-const seconds = (Date.now() - started) / 1000;
-if (code !== 0) {
-    spinner.fail(`the build failed after ${formatDuration(seconds)} (exit ${code})`);
-    const tail = fs.readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
-    process.stderr.write(tail + "\n");
-    fail(`see ${logFile}. Build tools needed: cmake, a C++17 compiler, make or ninja${gpu === "cuda" ? ", the CUDA toolkit (nvcc)" : gpu === "vulkan" ? ", the Vulkan SDK (glslc)" : ""}.`);
+function run(cmd, argv, opts = {}) {
+    return new Promise((resolve) => {
+        const child = spawn(cmd, argv, {stdio: ["ignore", "pipe", "pipe"], ...opts});
+        let text = "";
+        const onData = (c) => {
+            fs.writeSync(log, c);
+            text += c.toString("utf8");
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
+        child.on("error", (e) => resolve({code: 127, text: e.message}));
+        child.on("close", (code, signal) => resolve({code: code ?? (signal ? 128 : 1), text}));
+    });
 }
 
-// 3. Find the folder it produced, check it carries the fast route, record and cache it.
-const after = fs.readdirSync(LOCAL_BUILDS).filter((n) => fs.existsSync(path.join(LOCAL_BUILDS, n, "buildDone.status")));
-const folder = after.find((n) => !before.has(n) && binaryHasMarker(path.join(LOCAL_BUILDS, n))) ??
-    after.filter((n) => binaryHasMarker(path.join(LOCAL_BUILDS, n)))
-        .sort((a, b) => fs.statSync(path.join(LOCAL_BUILDS, b, "buildDone.status")).mtimeMs - fs.statSync(path.join(LOCAL_BUILDS, a, "buildDone.status")).mtimeMs)[0];
-if (folder === undefined) {
-    spinner.fail("the build finished but no local build carries the fast route (was the patch applied?)");
-    process.exit(1);
-}
-recordAndCache(folder, seconds);
-spinner.succeed(`built the fast route in ${formatDuration(seconds)} (${folder}); cached as ${entry}`);
+// 1. llama.cpp's headers, from the source bundle node-llama-cpp ships (no network).
+const src = path.join(work, "llama.cpp");
+const bundle = path.join(NLC_DIR, "llama", "gitRelease.bundle");
+say(`compiling llmgen's patched node-llama-cpp addon against the prebuilt llama.cpp (${path.relative(ROOT, prebuilt)}); log: ${logFile}`);
+let r = await run("git", ["clone", "-q", "--no-checkout", bundle, src]);
+if (r.code === 0) r = await run("git", ["-C", src, "checkout", "-q", "HEAD", "--", "include", "ggml/include", "common", "src", "vendor"]);
+if (r.code !== 0) fail(`cannot read llama.cpp's source from ${path.relative(ROOT, bundle)} (see ${logFile})`);
 
-/** ora spinner on a terminal; otherwise a progress line every 30 s (CI logs). */
-async function progress() {
-    if (process.stderr.isTTY && (process.stderr.columns ?? 0) > 0 && !quiet) {
-        try {
-            const {default: ora} = await import("ora");
-            const s = ora({text: "compiling llama.cpp", stream: process.stderr}).start();
-            return {update: (t) => (s.text = t), succeed: (t) => s.succeed(t), fail: (t) => s.fail(t)};
-        } catch {
-            // ora missing: plain lines
-        }
+// 2. Compile the addon's sources (patched by patch-package) in parallel.
+const addonDir = path.join(NLC_DIR, "llama", "addon");
+const sources = [...fs.readdirSync(addonDir).filter((n) => n.endsWith(".cpp")).map((n) => path.join(addonDir, n)),
+    ...fs.readdirSync(path.join(addonDir, "globals")).filter((n) => n.endsWith(".cpp")).map((n) => path.join(addonDir, "globals", n))];
+const flags = ["-std=c++17", "-O3", "-DNDEBUG", "-fPIC", "-fexceptions", "-DNAPI_VERSION=7", "-DLLAMA_SHARED", "-DGGML_SHARED", "-DGGML_BACKEND_SHARED",
+    `-I${nodeHeaders}`, `-I${addonApiDir}`, `-I${src}`, `-I${path.join(src, "common")}`, `-I${path.join(src, "src")}`, `-I${path.join(src, "include")}`,
+    `-I${path.join(src, "ggml", "include")}`, `-I${path.join(src, "vendor")}`];
+const objects = sources.map((f) => path.join(work, path.relative(addonDir, f).replaceAll(path.sep, "_").replace(/\.cpp$/, ".o")));
+const jobs = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+let next = 0;
+let failed;
+await Promise.all(Array.from({length: jobs}, async () => {
+    while (next < sources.length && failed === undefined) {
+        const i = next++;
+        const res = await run(cxx, [...flags, "-c", sources[i], "-o", objects[i]]);
+        if (res.code !== 0) failed = `${path.basename(sources[i])}: ${res.text.split("\n").find((l) => l.includes("error")) ?? `exit ${res.code}`}`;
+        else say(`compiled ${path.basename(sources[i])} (${i + 1}/${sources.length})`);
     }
-    let last = 0;
-    return {
-        update: (t) => {
-            if (Date.now() - last < 30_000) return;
-            last = Date.now();
-            say(t);
-        },
-        succeed: (t) => say(t),
-        fail: (t) => say(t)
-    };
+}));
+if (failed !== undefined) fail(`compiling the addon failed: ${failed} (see ${logFile})`);
+
+// 3. Link against the prebuilt libraries; $ORIGIN finds them beside the addon at run time.
+const libs = fs.readdirSync(prebuilt);
+const lib = (prefix) => libs.find((n) => n.startsWith(prefix) && n.endsWith(".so"));
+const linkLibs = [lib("libllama-common"), lib("libllama."), lib("libggml."), lib("libggml-base")];
+if (linkLibs.includes(undefined)) fail(`the prebuilt folder ${prebuilt} lacks libllama/libggml (found ${libs.join(", ")})`);
+const addonOut = path.join(work, "llama-addon.node");
+r = await run(cxx, ["-shared", "-o", addonOut, ...objects, `-L${prebuilt}`, ...linkLibs.map((l) => `-l:${l}`), "-Wl,-rpath,$ORIGIN"]);
+if (r.code !== 0) fail(`linking the addon failed (see ${logFile})`);
+fs.closeSync(log);
+
+// 4. Stage beside the install target, smoke-test in child processes, then install and cache.
+const manifest = {key, folder: folderName, ...parts, builtAt: new Date().toISOString(), buildSeconds: Math.round((Date.now() - started) / 1000),
+    node: process.version, compiler: spawnSync(cxx, ["--version"], {encoding: "utf8"}).stdout.split("\n")[0]};
+fs.mkdirSync(LOCAL_BUILDS, {recursive: true});
+const staged = `${target}.llmgen-staging-${process.pid}`;
+assemble(staged, addonOut, manifest, undefined);
+say("smoke test: evaluating F32, F16, Q8_0 and Q4_0 models with the new binary (child processes)");
+const {checkBuildFolder, describeFailure} = await import(pathToFileURL(smokeModule).href);
+const record = await checkBuildFolder(staged);
+if (!record.ok) {
+    fs.rmSync(staged, {recursive: true, force: true});
+    fail(`the new binary failed the smoke test and was not installed: ${describeFailure(record)}; llmgen keeps using node-llama-cpp's prebuilt binary (public logits route)`);
 }
+install(staged);
+const tmpEntry = `${entry}.tmp-${process.pid}`;
+fs.rmSync(tmpEntry, {recursive: true, force: true});
+fs.mkdirSync(tmpEntry, {recursive: true});
+fs.copyFileSync(addonOut, path.join(tmpEntry, "llama-addon.node"));
+fs.writeFileSync(path.join(tmpEntry, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+fs.writeFileSync(path.join(tmpEntry, SMOKE_RECORD), JSON.stringify(record, null, 2) + "\n");
+fs.rmSync(entry, {recursive: true, force: true});
+fs.renameSync(tmpEntry, entry);
+const seconds = Math.round((Date.now() - started) / 1000);
+say(`built, smoke-tested (${record.results.map((x) => `${x.type} ok`).join(", ")}) and installed the fast route in ${seconds} s (${folderName}); cached as ${entry}`);

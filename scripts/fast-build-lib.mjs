@@ -15,10 +15,40 @@ export const PATCHES_DIR = path.join(ROOT, "patches");
 /** Text that the patched source and the patched binary both contain. */
 export const MARKER = "llmgenCopyLogits";
 /** Bump when the cache layout or the build procedure changes. */
-export const BUILD_SCRIPT_VERSION = 1;
+export const BUILD_SCRIPT_VERSION = 2;
 export const MANIFEST = "llmgen-fast-route.json";
 
-export const GPU_CHOICES = ["false", "cuda", "vulkan", "auto"];
+export const GPU_CHOICES = ["false"];
+/** The smoke-test record a checked build carries (src/engine/smoke.ts writes it). */
+export const SMOKE_RECORD = "llmgen-smoke.json";
+
+/** node-llama-cpp's name for this platform ("linux", "mac", "win"). */
+export function platformName() {
+    return process.platform === "win32" ? "win" : process.platform === "darwin" ? "mac" : process.platform;
+}
+
+/** The local build folder name node-llama-cpp looks for with default (CPU, no custom CMake) options. */
+export function localBuildFolderName() {
+    return `${platformName()}-${process.arch}`;
+}
+
+/** node-llama-cpp's prebuilt CPU binaries for this platform (bins folder), if installed. */
+export function prebuiltDir() {
+    const name = localBuildFolderName();
+    const candidates = [
+        path.join(ROOT, "node_modules", "@node-llama-cpp", name, "bins", name),
+        path.join(NLC_DIR, "node_modules", "@node-llama-cpp", name, "bins", name)
+    ];
+    return candidates.find((d) => fs.existsSync(path.join(d, "llama-addon.node")));
+}
+
+export function sha256(file) {
+    try {
+        return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+    } catch {
+        return undefined;
+    }
+}
 
 /** Cache root: LLMGEN_CACHE_DIR, else $XDG_CACHE_HOME/llmgen, else ~/.cache/llmgen. */
 export function cacheRoot() {
@@ -49,33 +79,19 @@ export function isPatchApplied() {
 }
 
 /**
- * What the compiled binary depends on besides the sources: ggml's CPU backend is built with
- * -march=native (GGML_NATIVE=ON), so a build is only valid on the same kind of CPU.
- */
-export function cpuFingerprint() {
-    let text;
-    try {
-        const info = fs.readFileSync("/proc/cpuinfo", "utf8");
-        const first = info.split("\n\n")[0] ?? "";
-        const pick = (k) => (first.split("\n").find((l) => l.startsWith(k)) ?? "").split(":")[1]?.trim() ?? "";
-        text = `${pick("vendor_id")}|${pick("model name")}|${pick("flags")}`;
-    } catch {
-        text = os.cpus()[0]?.model ?? "unknown";
-    }
-    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 12);
-}
-
-/**
- * Cache key: node-llama-cpp version, the patch's content, the GPU backend, platform, arch, CPU and
- * this script's version. Reinstalling node_modules changes none of them, so the build is reused.
+ * Cache key: node-llama-cpp version, the patch's content, the prebuilt libllama it links against,
+ * platform, arch and this script's version. Reinstalling node_modules changes none of them, so the
+ * build is reused. The binary is as portable as node-llama-cpp's prebuilt (no -march=native).
  */
 export function buildKey(gpu) {
     const version = nodeLlamaCppVersion();
     const file = patchFile(version);
     const patch = fs.existsSync(file) ? fs.readFileSync(file) : Buffer.from("");
     const patchSha = crypto.createHash("sha256").update(patch).digest("hex");
+    const prebuilt = prebuiltDir();
+    const prebuiltSha = prebuilt === undefined ? "none" : sha256(path.join(prebuilt, fs.readdirSync(prebuilt).find((n) => n.startsWith("libllama.")) ?? "llama-addon.node"));
     const parts = {nodeLlamaCpp: version, patchSha, gpu: String(gpu), platform: process.platform, arch: process.arch,
-        cpu: cpuFingerprint(), script: BUILD_SCRIPT_VERSION};
+        prebuiltSha, script: BUILD_SCRIPT_VERSION};
     const hash = crypto.createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
     return {key: `${version}-${gpu === "false" ? "cpu" : gpu}-${hash}`, parts};
 }
@@ -113,7 +129,8 @@ export function localBuilds() {
     return names
         .map((name) => path.join(LOCAL_BUILDS, name))
         .filter((dir) => fs.existsSync(path.join(dir, "buildDone.status")))
-        .map((dir) => ({folder: path.basename(dir), dir, fast: binaryHasMarker(dir), manifest: readJson(path.join(dir, MANIFEST))}));
+        .map((dir) => ({folder: path.basename(dir), dir, fast: binaryHasMarker(dir), manifest: readJson(path.join(dir, MANIFEST)),
+            smoke: readJson(path.join(dir, SMOKE_RECORD))}));
 }
 
 /** Cached builds (any key), newest first. */
@@ -145,6 +162,8 @@ export function fastBuildStatus(gpu = "false") {
         cacheRoot: cacheRoot(),
         cached: fs.existsSync(path.join(entry, MANIFEST)),
         cacheEntry: entry,
-        localBuilds: localBuilds().map((b) => ({folder: b.folder, fast: b.fast, key: b.manifest?.key, upToDate: b.manifest?.key === key}))
+        localBuilds: localBuilds().map((b) => ({folder: b.folder, fast: b.fast, key: b.manifest?.key, upToDate: b.manifest?.key === key,
+            smoke: b.smoke === undefined ? undefined : {ok: b.smoke.ok === true, checkedAt: b.smoke.checkedAt,
+                results: (b.smoke.results ?? []).map((r) => ({type: r.type, ok: r.ok, signal: r.signal, error: r.error}))}}))
     };
 }

@@ -27,7 +27,8 @@ interface FastBuildLib {
         cacheRoot: string;
         cached: boolean;
         cacheEntry: string;
-        localBuilds: Array<{folder: string; fast: boolean; key?: string; upToDate: boolean}>;
+        localBuilds: Array<{folder: string; fast: boolean; key?: string; upToDate: boolean;
+            smoke?: {ok: boolean; checkedAt?: string; results: Array<{type: string; ok: boolean; signal?: string; error?: string}>}}>;
     };
 }
 
@@ -38,6 +39,10 @@ export interface DoctorReport {
     nodeLlamaCpp?: string;
     fastBuild?: ReturnType<FastBuildLib["fastBuildStatus"]>;
     binary?: BinaryInfo;
+    /** The smoke test (F32, F16, Q8_0, Q4_0 models in child processes) on the binary llmgen uses. */
+    binaryCheck?: {ok: boolean; results: Array<{type: string; ok: boolean; signal?: string; error?: string; buildType?: string}>};
+    /** A local build llmgen refuses (it failed the smoke test), with why. */
+    localBuildRefused?: string;
     routeRequested: string;
     model?: {path: string; route: string; fork: boolean; threads: number; backend: string; buildType: string; vocabSize: number; contextSize: number};
     modelSkipped?: string;
@@ -75,12 +80,12 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     const {Engine, physicalCores} = await import("../engine/engine.js");
     const {FastLogitsRoute} = await import("../engine/fastRoute.js");
     const {requestedRoute} = await import("../engine/routeSelect.js");
-    const {llamaBinaryInfo, probeLlamaBinary} = await import("../engine/binary.js");
+    const {llamaBinaryInfo, localBuildVerdict, probeLlamaBinary} = await import("../engine/binary.js");
+    const {describeFailure, smokeTestBinary} = await import("../engine/smoke.js");
     const problems: string[] = [];
     const advice: string[] = [];
     const lib = await loadFastBuildLib();
-    const gpuForBuild = settings.gpu === "cuda" || settings.gpu === "vulkan" ? settings.gpu : "false";
-    const fastBuild = lib?.fastBuildStatus(gpuForBuild);
+    const fastBuild = lib?.fastBuildStatus("false");
     const report: DoctorReport = {
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
@@ -100,8 +105,16 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
         const installed = fastBuild.localBuilds.some((b) => b.fast && b.upToDate);
         if (!installed) advice.push(fastBuild.cached
             ? "the fast build is cached but not installed: run `npm run build:fast` (restores it in seconds)"
-            : `build the fast route once: \`npm run build:fast${gpuForBuild === "false" ? "" : ` -- --gpu ${gpuForBuild}`}\` (compiles llama.cpp, ≈10 min on 2 cores; cached in ${fastBuild.cacheRoot})`);
+            : `build the fast route once: \`npm run build:fast\` (compiles llmgen's addon against the prebuilt llama.cpp, under a minute; cached in ${fastBuild.cacheRoot})`);
     }
+    const verdict = await localBuildVerdict();
+    if (verdict.usePrebuilt) {
+        report.localBuildRefused = verdict.reason;
+        problems.push(verdict.reason ?? "a local llama.cpp build failed llmgen's check");
+    }
+    const check = await smokeTestBinary("in-use");
+    report.binaryCheck = {ok: check.ok, results: check.results.map((r) => ({type: r.type, ok: r.ok, signal: r.signal, error: r.error, buildType: r.buildType}))};
+    if (!check.ok) problems.push(`the llama.cpp binary in use cannot run every model type: ${describeFailure(check)}`);
 
     let modelPath: string | undefined;
     try {
@@ -146,7 +159,7 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     if (report.binary && !report.binary.fastRouteInBinary && report.routeRequested !== "public")
         problems.push(`the loaded llama.cpp binary (${report.binary.buildType}, ${report.binary.backend}) has no fast route: llmgen reads logits through the slow public route`);
     if (report.binary && report.binary.backend !== "cpu" && fastBuild && !fastBuild.localBuilds.some((b) => b.fast && b.folder.includes(report.binary!.backend)))
-        advice.push(`GPU (${report.binary.backend}) in use: build the fast route for it with \`npm run build:fast -- --gpu ${report.binary.backend}\``);
+        advice.push(`GPU (${report.binary.backend}) in use: \`npm run build:fast\` builds the fast route for CPU only; pass --gpu cpu to use it`);
     return report;
 }
 
@@ -160,11 +173,15 @@ export function renderDoctor(r: DoctorReport): string[] {
         lines.push(`fast-route patch: ${f.patchFile} ${f.patchFileExists ? "" : "(missing) "}— ${f.patchApplied ? "applied" : "NOT applied"}`);
         lines.push(`fast-route build: key ${f.key}, ${f.cached ? "cached" : "not cached"} in ${f.cacheRoot}`);
         for (const b of f.localBuilds)
-            lines.push(`  installed local build ${b.folder}: ${b.fast ? "fast route" : "stock"}${b.upToDate ? " (up to date)" : b.key ? ` (other key ${b.key})` : ""}`);
+            lines.push(`  installed local build ${b.folder}: ${b.fast ? "fast route" : "stock"}${b.upToDate ? " (up to date)" : b.key ? ` (other key ${b.key})` : ""}` +
+                `${b.smoke === undefined ? ", not smoke-tested yet" : b.smoke.ok ? ", smoke test passed" : ", smoke test FAILED (not used)"}`);
         if (f.localBuilds.length === 0) lines.push("  no local build installed (node-llama-cpp's prebuilt binary is used)");
     }
     if (r.binary)
         lines.push(`llama.cpp binary in use: ${r.binary.buildType}, backend ${r.binary.backend}, fast route ${r.binary.fastRouteInBinary ? "present" : "absent"}; cpu math cores ${r.binary.cpuMathCores}, max threads ${r.binary.maxThreads}`);
+    if (r.binaryCheck)
+        lines.push(`model types on the binary in use${r.binaryCheck.results[0]?.buildType ? ` (${r.binaryCheck.results[0].buildType})` : ""}: ` +
+            r.binaryCheck.results.map((x) => `${x.type} ${x.ok ? "runs" : x.signal ? `CRASHES (${x.signal})` : `FAILS (${x.error ?? "?"})`}`).join(", "));
     lines.push(`logits route requested: ${r.routeRequested} (--logits-route / LLMGEN_LOGITS_ROUTE)`);
     if (r.model)
         lines.push(`with ${r.model.path}: route ${r.model.route}${r.model.fork ? " with KV fork" : ""}, backend ${r.model.backend}, build ${r.model.buildType}, threads ${r.model.threads}, vocabulary ${r.model.vocabSize}`);

@@ -51,7 +51,8 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             verbose: settings.verbose,
             debug: settings.debug,
             logitsRoute: settings.logitsRoute,
-            onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined
+            onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined,
+            onWarning: (line) => info(style.err.yellow(`llmgen: ${line}`))
         });
         spinner?.stop();
         return engine;

@@ -9,9 +9,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import {
-    getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
+    LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
 } from "node-llama-cpp";
 import {RuntimeError, UsageError} from "../errors.js";
+import {loadLlama} from "./binary.js";
 import {type LogitsRoute} from "./logitsRoute.js";
 import {selectLogitsRoute, type LogitsRouteChoice} from "./routeSelect.js";
 import {StreamDecoder} from "./streamDecoder.js";
@@ -32,6 +33,8 @@ export interface EngineOptions {
     debug?: boolean;
     /** Receives one-line notices (route, threads...) when verbose. */
     onNotice?: (line: string) => void;
+    /** Receives one-line warnings the user should always see (a local llama.cpp build refused). */
+    onWarning?: (line: string) => void;
     /** Logits route: auto (fast when the patched build is loaded, else public), fast, public. Default: env LLMGEN_LOGITS_ROUTE, else auto. */
     logitsRoute?: LogitsRouteChoice;
     /**
@@ -191,8 +194,7 @@ export class Engine {
         const gpu = opts.gpu === "cpu" ? false : (opts.gpu ?? "auto");
         let llama: Llama;
         try {
-            llama = await getLlama({
-                build: "never",
+            llama = await loadLlama({
                 gpu,
                 logLevel,
                 logger: (level, message) => {
@@ -201,7 +203,7 @@ export class Engine {
                     process.stderr.write(`[llama.cpp ${level}] ${text}`);
                 },
                 maxThreads: threads,
-                progressLogs: false
+                onWarning: opts.onWarning
             });
         } catch (err) {
             const why = err instanceof Error ? err.message.split("\n")[0] : String(err);

@@ -5,10 +5,12 @@
  * Prints JSON {ids: number[], logprobs: number[]}: greedy (temperature 0) generation and, for every
  * generated token, log(p) of it from node-llama-cpp's probability output.
  */
-import {getLlama, LlamaLogLevel, type Token} from "node-llama-cpp";
+import {LlamaLogLevel, type Token} from "node-llama-cpp";
+import {loadLlama} from "../../src/engine/binary.js";
 
 const [modelPath, prompt, count] = process.argv.slice(2);
-const llama = await getLlama({build: "never", gpu: false, logLevel: LlamaLogLevel.disabled, maxThreads: 1});
+// The binary llmgen itself loads (a checked local build, else the prebuilt): compare on the same one.
+const llama = await loadLlama({gpu: false, logLevel: LlamaLogLevel.disabled, logger: () => undefined, maxThreads: 1});
 const model = await llama.loadModel({modelPath: modelPath!});
 const context = await model.createContext({contextSize: 2048, threads: 1, flashAttention: false});
 const sequence = context.getSequence();
@@ -23,7 +25,7 @@ for await (const item of gen) {
     logprobs.push(Math.log(item.probabilities.get(item.token) ?? 0));
     if (ids.length >= Number(count)) break;
 }
-process.stdout.write(JSON.stringify({ids, logprobs}) + "\n");
+process.stdout.write(JSON.stringify({ids, logprobs, vocab: (model.fileInfo.metadata?.tokenizer?.ggml?.tokens as unknown[] | undefined)?.length ?? 0}) + "\n");
 await context.dispose();
 await model.dispose();
 await llama.dispose();
