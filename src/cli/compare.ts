@@ -4,8 +4,6 @@
  * src/metrics). Output: columns + metrics table on a terminal, plain sections + table when piped,
  * one JSON document with --json, a self-contained HTML page with --html.
  */
-import fs from "node:fs";
-import path from "node:path";
 import {Command, Option} from "commander";
 import ora, {type Ora} from "ora";
 import type {Engine} from "../engine/engine.js";
@@ -24,6 +22,7 @@ import {engineVocabulary} from "../generate/vocabulary.js";
 import {info, outputStyle} from "./io.js";
 import {addModelOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
 import {decorate, interruptHandling, openEngine, readPrompt, requirePrompt} from "./session.js";
+import {checkOutputFile, writeOutputFile} from "./outputFile.js";
 import {writeOut} from "./stdout.js";
 
 export const DEFAULT_COMPARE_STRATEGIES = ["greedy", "beam=4", "random", "top-k=40", "top-p=0.9", "min-p=0.1"] as const;
@@ -73,11 +72,11 @@ export function compareCommand(): Command {
     return cmd;
 }
 
-/** An interrupted run (Ctrl-C): what was generated is printed, then the command exits 130. */
+/** An interrupted run (Ctrl-C, SIGTERM…): what was generated is printed, then the command exits 128 + the signal. */
 export class InterruptedError extends RuntimeError {
-    constructor() {
+    constructor(exitCode = 130) {
         super("interrupted (the output above is partial)");
-        (this as {exitCode: number}).exitCode = 130;
+        (this as {exitCode: number}).exitCode = exitCode;
     }
 }
 
@@ -253,7 +252,7 @@ function progressSpinner(enabled: boolean, strategies: number, expected: number)
 }
 
 export async function compareAction(promptArg: string | undefined, flags: CompareFlags): Promise<void> {
-    const prompt = requirePrompt(readPrompt(promptArg), "compare ");
+    const prompt = requirePrompt(await readPrompt(promptArg), "compare ");
     const style = outputStyle({color: flags.color});
     const specs = flags.strategy.length > 0 ? flags.strategy : [...DEFAULT_COMPARE_STRATEGIES];
     const strategies = specs.map((s) => parseStrategy(s));
@@ -265,13 +264,8 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
     for (const s of strategies) {
         if (s.kind === "beam" && s.width > 64) throw new UsageError(`${s.spec}: beam width must be at most 64`);
     }
-    let htmlPath: string | undefined;
-    if (flags.html !== undefined) {
-        if (flags.html.trim() === "") throw new UsageError("--html needs a file name, e.g. --html report.html");
-        htmlPath = path.resolve(flags.html);
-        const dir = path.dirname(htmlPath);
-        if (!fs.existsSync(dir)) throw new UsageError(`--html ${flags.html}: the folder ${dir} does not exist`);
-    }
+    // Checked before the model loads: a bad path fails now, not after the whole run.
+    const htmlPath = flags.html === undefined ? undefined : checkOutputFile("--html", flags.html);
     const seed = run.seed ?? randomSeed();
     const settings = engineSettings(flags);
     if (settings.ctxSize === undefined) settings.ctxSize = contextFor(prompt, run.maxTokens);
@@ -302,13 +296,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
             progress.stop();
         }
         const seconds = (performance.now() - started) / 1000;
-        if (htmlPath !== undefined) {
-            try {
-                fs.writeFileSync(htmlPath, renderHtml(report, {vocabSize: engine.vocabSize}));
-            } catch (err) {
-                throw new RuntimeError(`cannot write ${flags.html}: ${(err as Error).message}`);
-            }
-        }
+        if (htmlPath !== undefined) writeOutputFile("--html", htmlPath, renderHtml(report, {vocabSize: engine.vocabSize}));
         if (flags.json) {
             writeOut(compareJson(report));
         } else if (style.stdoutTTY) {
@@ -324,7 +312,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
             for (const line of wrap(summary, outputWidth(style.stderrTTY))) info(style.err.dim(line));
         }
         if (htmlPath !== undefined && style.stderrTTY) info(style.err.dim(`wrote ${htmlPath}`));
-        if (interrupt.interrupted()) throw new InterruptedError();
+        if (interrupt.interrupted()) throw new InterruptedError(interrupt.exitCode());
     } finally {
         interrupt.dispose();
         await engine.dispose();

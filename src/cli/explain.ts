@@ -46,7 +46,7 @@ export function explainCommand(): Command {
 }
 
 export async function explainAction(promptArg: string | undefined, flags: ExplainFlags): Promise<void> {
-    const prompt = requirePrompt(readPrompt(promptArg), "explain ");
+    const prompt = requirePrompt(await readPrompt(promptArg), "explain ");
     const style = outputStyle({color: flags.color});
     const specs = flags.strategy.length > 0 ? flags.strategy : [...DEFAULT_EXPLAIN_STRATEGIES];
     const strategies: SampleStrategy[] = specs.map((spec) => {
@@ -90,7 +90,7 @@ export async function explainAction(promptArg: string | undefined, flags: Explai
         if (flags.json) writeOut(explainJson(report));
         else writeOut(renderExplain(report, {width: outputWidth(style.stdoutTTY), chalk: style.out, plain: !style.stdoutTTY}));
         if (interrupt.interrupted()) {
-            throw new InterruptedError();
+            throw new InterruptedError(interrupt.exitCode());
         }
     } finally {
         interrupt.dispose();

@@ -3,7 +3,7 @@
  * stream it to stdout as plain text or NDJSON events.
  */
 import {Option, type Command} from "commander";
-import {runBeamSearch, beamTokenEvents} from "../generate/beam.js";
+import {beamTokenEvents, beamTopLogprobs, runBeamSearch} from "../generate/beam.js";
 import {runSampling, type SampleResult, type TokenEvent} from "../generate/sample.js";
 import {UsageError} from "../errors.js";
 import {randomSeed} from "../sampling/index.js";
@@ -27,13 +27,13 @@ export function configureGenerate(cmd: Command): Command {
     addModelOptions(addSamplingOptions(cmd))
         .option("--samples <n>", "generate n independent samples of the same prompt, in parallel sequences", "1")
         .option("--json", "NDJSON events on stdout: one per token, one \"done\" per sample")
-        .option("--top-logprobs <n>", "with --json: the n most probable alternatives at every token")
+        .option("--top-logprobs <n>", "with --json (required): the n most probable alternatives at every token, for every strategy")
         .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model (legend on stderr)").choices(["prob", "none"]).default("none"));
     return cmd;
 }
 
 export async function generateAction(promptArg: string | undefined, flags: GenerateFlags, cmd: Command): Promise<number> {
-    const prompt = readPrompt(promptArg);
+    const prompt = await readPrompt(promptArg);
     if (prompt === undefined) {
         cmd.outputHelp();
         return 0;
@@ -44,6 +44,8 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
     const settings = engineSettings(flags);
     const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
     const topLogprobs = parseNumber("--top-logprobs", flags.topLogprobs, intAtLeast(0, 100), "an integer from 0 to 100");
+    if (topLogprobs !== undefined && !flags.json)
+        throw new UsageError("--top-logprobs adds alternatives to the --json token events; add --json");
     if (strategy.kind === "beam" && samples > 1)
         throw new UsageError("--samples does not apply to beam search (it is deterministic); drop --samples or the beams");
     const seed = run.seed ?? randomSeed();
@@ -67,7 +69,9 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             const best = beam.beams[0]!;
             const seconds = (performance.now() - started) / 1000;
             if (flags.json) {
-                for (const e of beamTokenEvents(engine, promptTokens, best)) writeOut(JSON.stringify(e) + "\n");
+                const top = topLogprobs ? await beamTopLogprobs(engine, engine.sequences[0]!, promptTokens, best, topLogprobs) : undefined;
+                for (const e of beamTokenEvents(engine, promptTokens, best))
+                    writeOut(JSON.stringify({type: "token", ...e, ...(top === undefined ? {} : {top: top[e.index]})}) + "\n");
                 writeOut(JSON.stringify({
                     type: "done", sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason, seed,
                     strategy: beam.spec, tokensPerSecond: round(best.ids.length / seconds),
@@ -81,6 +85,13 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         } else {
             const buffered: string[] = Array.from({length: samples}, () => "");
             const tinter = tintByProb ? new ProbabilityTinter(style.out) : undefined;
+            // Several samples in plain text: each starts with a header line "-- sample i of N --" on
+            // stdout (sample 1 streams, the others follow when done), as in `llmgen compare`.
+            const header = (i: number): string => {
+                const line = `-- sample ${i + 1} of ${samples} --`;
+                return (fancy ? style.out.dim(line) : line) + "\n";
+            };
+            if (!flags.json && samples > 1) writeOut(header(0));
             const onText = flags.json ? undefined : (sample: number, text: string): void => {
                 if (sample === 0) writeOut(tinter ? tinter.text(text) : text);
                 else buffered[sample] += text;
@@ -105,10 +116,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             });
             if (!flags.json) {
                 writeOut("\n");
-                for (let i = 1; i < samples; i++) {
-                    if (fancy) info(style.err.dim(`── sample ${i + 1}/${samples} ──`));
-                    writeOut(buffered[i] + "\n");
-                }
+                for (let i = 1; i < samples; i++) writeOut(header(i) + buffered[i] + "\n");
             }
             results = done;
         }
@@ -118,7 +126,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             const reasons = [...new Set(results.map((r) => r.stopReason))].join(", ");
             info(style.err.dim(`${total} tokens, ${(total / seconds).toFixed(1)} tok/s, stop: ${reasons}, seed ${seed}, strategy ${strategy.spec}${isDefault ? " (default)" : ""}`));
         }
-        return interrupt.interrupted() ? 130 : 0;
+        return interrupt.exitCode();
     } finally {
         interrupt.dispose();
         await engine.dispose();

@@ -2,6 +2,7 @@
  * Option groups shared by the commands (model/engine options, sampling options) and their
  * validation with zod: every bad value is a UsageError naming the flag, its range and the fix.
  */
+import os from "node:os";
 import {Option, type Command} from "commander";
 import {z} from "zod";
 import {UsageError} from "../errors.js";
@@ -103,8 +104,8 @@ export function addSamplingOptions(cmd: Command): Command {
         .option("--logit-bias <token=bias>", "add bias to a token id or to every token of a text, repeatable: the=-5, 29=-inf (a ban), '\" the\"=2' (a JSON string keeps spaces)", collect, [])
         .option("--samplers <list>", "order of the chain built from the sampler flags, like llama.cpp: e.g. \"penalties;dry;top_k;top_p;min_p;temperature\"")
         .addOption(new Option("--order <preset>", "order of the sampler flags: hf (temperature first, the default) or llama.cpp (temperature last)").choices(["hf", "llama.cpp"]))
-        .option("-s, --strategy <chain>", "a sampler chain applied in the order written, e.g. \"temp=0.7,top-p=0.9\", or greedy | random | beam=K")
-        .option("--beams <k>", "beam search of width k (same as -s beam=k)")
+        .option("-s, --strategy <chain>", "a sampler chain applied in the order written, e.g. \"temp=0.7,top-p=0.9\", or greedy | random | beam=K (once; `llmgen compare` takes several)", once("-s/--strategy", "to run several strategies side by side, use `llmgen compare -s … -s …`"))
+        .option("--beams <k>", "beam search of width k (same as -s beam=k)", once("--beams"))
         .option("--length-penalty <a>", "beam score = sum of log-probs / length^a", "1.0")
         .option("--seed <n>", "random seed 0..4294967295 (default: random, reported)")
         .option("-n, --max-tokens <n>", "stop after n generated tokens", String(DEFAULT_MAX_TOKENS))
@@ -117,6 +118,15 @@ function noRepeatNgramOption(): Option {
     const option = new Option("--no-repeat-ngram <n>", "ban tokens that would repeat an n-gram of the text so far, prompt included (n ≥ 1)");
     option.negate = false;
     return option;
+}
+
+/** An option that may be given once: a second value is a usage error, not a silent override. */
+function once(flag: string, hint?: string): (value: string, previous: string | undefined) => string {
+    return (value, previous) => {
+        if (previous !== undefined)
+            throw new UsageError(`${flag} was given twice ("${previous}" and "${value}"); give it once${hint === undefined ? "" : ` (${hint})`}`);
+        return value;
+    };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -136,6 +146,14 @@ export function parseNumber<T extends z.ZodType<number>>(flag: string, raw: stri
 export const intAtLeast = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
 export const finiteNumber = () => z.number().finite();
 
+/** The largest --ctx-size accepted (2^24 tokens; the model's own limit is checked when it loads). */
+export const MAX_CTX_SIZE = 1 << 24;
+
+/** CPU threads this process may use. */
+export function cpuThreads(): number {
+    return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
 export interface EngineSettings {
     gpu: "auto" | "cuda" | "vulkan" | "cpu";
     threads?: number;
@@ -148,8 +166,9 @@ export interface EngineSettings {
 export function engineSettings(flags: ModelFlags): EngineSettings {
     return {
         gpu: flags.gpu,
-        threads: parseNumber("--threads", flags.threads, intAtLeast(1, 1024), "an integer ≥ 1"),
-        ctxSize: parseNumber("--ctx-size", flags.ctxSize, intAtLeast(16, 1 << 24), "an integer ≥ 16"),
+        // More threads than the machine has CPUs only adds spinning threads (64 on 2 cores: 76 s for 3 tokens).
+        threads: parseNumber("--threads", flags.threads, intAtLeast(1, cpuThreads()), `an integer from 1 to ${cpuThreads()} (this machine's CPU threads)`),
+        ctxSize: parseNumber("--ctx-size", flags.ctxSize, intAtLeast(16, MAX_CTX_SIZE), `an integer from 16 to ${MAX_CTX_SIZE}`),
         verbose: flags.verbose === true || flags.debug === true,
         debug: flags.debug === true,
         logitsRoute: flags.logitsRoute

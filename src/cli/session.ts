@@ -2,25 +2,33 @@
  * What every model-running command does first: read the prompt, resolve the model, show a spinner
  * on a terminal while it loads, and hand back a loaded Engine. Also Ctrl-C and closed-pipe handling.
  */
-import fs from "node:fs";
 import ora from "ora";
 import type {Engine} from "../engine/engine.js";
-import {UsageError} from "../errors.js";
+import {RuntimeError, UsageError} from "../errors.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, type OutputStyle} from "./io.js";
 import type {EngineSettings, ModelFlags} from "./options.js";
 
-/** The prompt from the argument, else from piped stdin (one trailing newline dropped); undefined when neither. */
-export function readPrompt(arg: string | undefined): string | undefined {
+/**
+ * The prompt from the argument, else from piped stdin (one trailing newline dropped); undefined
+ * when neither. An empty stdin is not a prompt (`llmgen < /dev/null` is a usage error), while an
+ * empty argument (`llmgen ""`) is: generation from BOS alone.
+ */
+export async function readPrompt(arg: string | undefined): Promise<string | undefined> {
     if (arg !== undefined) return arg;
     if (process.stdin.isTTY) return undefined;
-    let text: string;
+    // Read as a stream: a synchronous read of a pipe fails with EAGAIN when the writer is slower.
+    const chunks: Buffer[] = [];
     try {
-        text = fs.readFileSync(0, "utf8");
-    } catch {
-        return undefined;
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    } catch (err) {
+        throw new RuntimeError(`cannot read the prompt from stdin: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    return text.replace(/\r?\n$/, "");
+    const text = Buffer.concat(chunks).toString("utf8");
+    const prompt = text.replace(/\r?\n$/, "");
+    if (prompt.length === 0)
+        throw new UsageError("no prompt: stdin was empty; give the prompt as an argument (llmgen \"Once upon a time\") or pipe some text (llmgen --help for more)");
+    return prompt;
 }
 
 /** Decorations (spinner, summary, dimmed prompt) only when both stdout and stderr are terminals. */
@@ -62,21 +70,41 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
     }
 }
 
+/** Exit code of a run stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP). */
+const SIGNAL_EXIT: Record<string, number> = {SIGINT: 130, SIGTERM: 143, SIGHUP: 129};
+
+export interface Interrupt {
+    signal: AbortSignal;
+    interrupted: () => boolean;
+    /** 0, or 128 + the number of the signal that stopped the run. */
+    exitCode: () => number;
+    dispose: () => void;
+}
+
 /**
- * Ctrl-C: the first one aborts generation (what was printed stays; the command exits 130), a second
- * one exits at once. Returns the signal and a function that removes the handler.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP: the first one aborts generation (what was printed stays,
+ * NDJSON ends with done events whose stopReason is "interrupted"; the command exits 128 + the
+ * signal's number: 130, 143, 129), a second one exits at once with that code.
  */
-export function interruptHandling(): {signal: AbortSignal; interrupted: () => boolean; dispose: () => void} {
+export function interruptHandling(): Interrupt {
     const controller = new AbortController();
-    const onSigint = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-    };
-    process.on("SIGINT", onSigint);
+    let code = 0;
+    const handlers = Object.keys(SIGNAL_EXIT).map((name) => {
+        const handler = (): void => {
+            if (controller.signal.aborted) process.exit(code);
+            code = SIGNAL_EXIT[name]!;
+            controller.abort();
+        };
+        process.on(name as NodeJS.Signals, handler);
+        return [name, handler] as const;
+    });
     return {
         signal: controller.signal,
         interrupted: () => controller.signal.aborted,
-        dispose: () => process.off("SIGINT", onSigint)
+        exitCode: () => code,
+        dispose: () => {
+            for (const [name, handler] of handlers) process.off(name as NodeJS.Signals, handler);
+        }
     };
 }
 

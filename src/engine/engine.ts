@@ -106,9 +106,16 @@ export class EngineSequence {
         return this.raw.contextTokens;
     }
 
+    /**
+     * Tokens this sequence may hold: the context's size, or the size asked for when llama.cpp
+     * allocated more (it rounds small contexts up to 256 cells).
+     */
     get contextSize(): number {
-        return this.raw.contextSize;
+        return Math.min(this.raw.contextSize, this.limit);
     }
+
+    /** The size asked for (--ctx-size); set by the Engine. */
+    limit = Infinity;
 
     /**
      * The logits after the last token of `history`: reuses the longest common prefix of the
@@ -161,19 +168,21 @@ export class Engine {
         readonly route: LogitsRoute,
         threads: number,
         modelPath: string,
+        private readonly contextLimit: number,
         rawSequences?: readonly LlamaContextSequence[]
     ) {
         this.vocabSize = route.vocabSize;
         this.sequences = [];
         for (let i = 0; i < context.totalSequences; i++)
             this.sequences.push(new EngineSequence(i, rawSequences?.[i] ?? context.getSequence(), route, this.vocabSize, this.sequences));
+        for (const s of this.sequences) s.limit = contextLimit;
         this.info = {
             modelPath,
             backend: llama.gpu === false ? "cpu" : String(llama.gpu),
             buildType: llama.buildType,
             route: route.name,
             threads,
-            contextSize: context.contextSize,
+            contextSize: Math.min(context.contextSize, contextLimit),
             sequences: context.totalSequences,
             vocabSize: this.vocabSize,
             trainContextSize: model.trainContextSize,
@@ -252,7 +261,7 @@ export class Engine {
             throw err;
         }
         opts.onNotice?.(`logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`);
-        return new Engine(llama, model, context, route, threads, opts.modelPath);
+        return new Engine(llama, model, context, route, threads, opts.modelPath, ctxSize);
     }
 
     /**
@@ -262,7 +271,7 @@ export class Engine {
     async withLogitsRoute(choice: LogitsRouteChoice): Promise<Engine> {
         const route = await selectLogitsRoute(choice, this.context, this.vocabSize);
         for (const s of this.sequences) await s.clear();
-        return new Engine(this.llama, this.model, this.context, route, this.info.threads, this.info.modelPath, this.sequences.map((s) => s.raw));
+        return new Engine(this.llama, this.model, this.context, route, this.info.threads, this.info.modelPath, this.contextLimit, this.sequences.map((s) => s.raw));
     }
 
     /** Prompt tokens, with BOS first when the model asks for it. "" gives [BOS] (or [] if the model has none). */
@@ -270,8 +279,10 @@ export class Engine {
         const tokens: number[] = [];
         const bos = this.model.tokens.bos;
         if (this.model.tokens.shouldPrependBosToken && bos !== null) tokens.push(bos);
-        if (text.length > 0) tokens.push(...this.model.tokenize(text, false));
-        return tokens;
+        if (text.length === 0) return tokens;
+        // No spread: a megabyte prompt is hundreds of thousands of tokens, past the argument limit.
+        const body = this.model.tokenize(text, false);
+        return tokens.length === 0 ? body.slice() : tokens.concat(body);
     }
 
     /** Text of `tokens` (special tokens not rendered), given the tokens before them for spacing. */
