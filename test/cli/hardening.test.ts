@@ -194,4 +194,21 @@ describe("signals end a run with well-formed output", () => {
             assert.equal(last.text, events.filter((e) => e.type === "token").map((e) => e.text).join(""));
         });
     }
+
+    test("SIGTERM during compare --json: one valid JSON document whose samples say interrupted, exit 143", async () => {
+        const child = spawn(process.execPath, [BIN, "compare", "-m", STORIES(), "-s", "random", "-s", "greedy", "-n", "1000000", "--ignore-eos",
+            "--ctx-size", "4096", "--json", "x"], {cwd: ROOT, stdio: ["ignore", "pipe", "pipe"]});
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
+        child.kill("SIGTERM");
+        const exit = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+        assert.equal(exit, 143, stderr);
+        const doc = JSON.parse(stdout) as {strategies: Array<{spec: string; samples: Array<{stopReason: string}>}>};
+        assert.deepEqual(doc.strategies.map((s) => s.spec), ["random", "greedy"]);
+        for (const s of doc.strategies) for (const x of s.samples) assert.equal(x.stopReason, "interrupted");
+        assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    });
 });
