@@ -20,8 +20,10 @@ import type {CompareReport, SampleRecord, StrategyRecord, TokenRecord} from "../
 import {checkStrategyForModel, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
 import {info, outputStyle} from "./io.js";
-import {addModelOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
-import {decorate, interruptHandling, openEngine, readPrompt, requirePrompt} from "./session.js";
+import {
+    addChatOptions, addModelOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, runSettings, type ChatFlags, type ModelFlags, type SamplingFlags
+} from "./options.js";
+import {decorate, interruptHandling, openEngine, preparePrompt, readPrompt, requirePrompt} from "./session.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
 import {writeOut} from "./stdout.js";
 
@@ -32,7 +34,7 @@ export const DEFAULT_PARALLEL = 64;
 /** Alternatives per token kept for the HTML report's tooltips. */
 export const HTML_TOP_ALTERNATIVES = 5;
 
-export interface CompareFlags extends ModelFlags {
+export interface CompareFlags extends ModelFlags, ChatFlags {
     strategy: string[];
     samples: string;
     maxTokens: string;
@@ -65,7 +67,7 @@ export function compareCommand(): Command {
         .option("--html <file>", "also write a self-contained HTML report (tokens coloured by probability, alternatives on hover, charts)")
         .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model").choices(["prob", "none"]).default("none"))
         .option("--parallel <n>", `at most n sequences decoded side by side (default: every sample and beam at once, up to ${DEFAULT_PARALLEL})`);
-    addModelOptions(cmd);
+    addChatOptions(addModelOptions(cmd));
     cmd.action(async (prompt: string | undefined, flags: CompareFlags) => {
         await compareAction(prompt, flags);
     });
@@ -268,6 +270,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
     const htmlPath = flags.html === undefined ? undefined : checkOutputFile("--html", flags.html);
     const seed = run.seed ?? randomSeed();
     const settings = engineSettings(flags);
+    checkChatFlags(flags);
     if (settings.ctxSize === undefined) settings.ctxSize = contextFor(prompt, run.maxTokens);
     const demands = strategies.map((s) => (s.kind === "beam"
         ? {need: s.width, want: s.width}
@@ -277,7 +280,8 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
     const interrupt = interruptHandling();
     const engine = await openEngine(flags, settings, style, totalSequences, interrupt.signal);
     try {
-        const promptTokens = engine.tokenize(prompt);
+        const prepared = await preparePrompt(engine, prompt, flags);
+        const promptTokens = prepared.tokens;
         engine.checkPromptFits(promptTokens);
         const vocabulary = engineVocabulary(engine);
         for (const s of strategies) checkStrategyForModel(s, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary});
@@ -288,13 +292,14 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
         try {
             report = await runCompare(engine, {
                 prompt, model: engine.info.modelPath, promptTokens, strategies, samples, seed,
-                maxTokens: run.maxTokens, stops: run.stops, ignoreEos: run.ignoreEos, lengthPenalty: run.lengthPenalty,
+                maxTokens: run.maxTokens, stops: [...run.stops, ...prepared.stops], ignoreEos: run.ignoreEos, lengthPenalty: run.lengthPenalty,
                 topLogprobs: htmlPath !== undefined ? HTML_TOP_ALTERNATIVES : 0,
                 allocation, signal: interrupt.signal, onProgress: progress.update
             });
         } finally {
             progress.stop();
         }
+        report.promptFed = {text: engine.renderTokens(promptTokens), tokens: [...promptTokens]};
         const seconds = (performance.now() - started) / 1000;
         if (htmlPath !== undefined) writeOutputFile("--html", htmlPath, renderHtml(report, {vocabSize: engine.vocabSize}));
         if (flags.json) {

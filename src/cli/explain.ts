@@ -11,15 +11,15 @@ import {explainJson, renderExplain, type ExplainReport, type ExplainReportStep} 
 import {checkStrategyForModel, createRng, parseStrategy, SamplerChain, type SampleStrategy} from "../sampling/index.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
 import {outputStyle} from "./io.js";
-import {addModelOptions, engineSettings, intAtLeast, parseNumber, type ModelFlags} from "./options.js";
-import {interruptHandling, openEngine, readPrompt, requirePrompt} from "./session.js";
+import {addChatOptions, addModelOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, type ChatFlags, type ModelFlags} from "./options.js";
+import {interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt, requirePrompt} from "./session.js";
 import {writeOut} from "./stdout.js";
 import {InterruptedError, outputWidth} from "./compare.js";
 
 export const DEFAULT_EXPLAIN_STRATEGIES = ["greedy", "random", "top-k=40", "top-p=0.9", "min-p=0.1"] as const;
 export const DEFAULT_TOP = 20;
 
-export interface ExplainFlags extends ModelFlags {
+export interface ExplainFlags extends ModelFlags, ChatFlags {
     strategy: string[];
     top: string;
     steps: string;
@@ -38,7 +38,7 @@ export function explainCommand(): Command {
         .option("--top <n>", "list the n most probable tokens", String(DEFAULT_TOP))
         .option("--steps <k>", "walk k greedy steps and show the distribution at each", "1")
         .option("--json", "one JSON document: per step the entropy, the top candidates and every strategy's complete kept set");
-    addModelOptions(cmd);
+    addChatOptions(addModelOptions(cmd));
     cmd.action(async (prompt: string | undefined, flags: ExplainFlags) => {
         await explainAction(prompt, flags);
     });
@@ -58,11 +58,12 @@ export async function explainAction(promptArg: string | undefined, flags: Explai
     const top = parseNumber("--top", flags.top, intAtLeast(1, 1 << 21), "an integer ≥ 1")!;
     const steps = parseNumber("--steps", flags.steps, intAtLeast(1, 4096), "an integer from 1 to 4096")!;
     const settings = engineSettings(flags);
+    checkChatFlags(flags);
     if (settings.ctxSize === undefined) settings.ctxSize = Math.min(4096, Math.max(64, Buffer.byteLength(prompt, "utf8") + steps + 16));
     const interrupt = interruptHandling();
     const engine = await openEngine(flags, settings, style, 1, interrupt.signal);
     try {
-        const promptTokens = engine.tokenize(prompt);
+        const promptTokens = (await preparePrompt(engine, prompt, flags)).tokens;
         engine.checkPromptFits(promptTokens);
         const vocabulary = engineVocabulary(engine);
         for (const s of strategies) checkStrategyForModel(s, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary});
@@ -70,7 +71,8 @@ export async function explainAction(promptArg: string | undefined, flags: Explai
         const history = [...promptTokens];
         const ctx = {history, promptLength: promptTokens.length, rng: createRng(0), trueLogits: engine.route.trueLogits, vocabulary};
         const sequence = engine.sequences[0]!;
-        const report: ExplainReport = {prompt, model: engine.info.modelPath, vocabSize: engine.vocabSize, steps: []};
+        const fed = promptEvent(engine, promptTokens);
+        const report: ExplainReport = {prompt, promptFed: {text: fed.text, tokens: fed.tokens}, model: engine.info.modelPath, vocabSize: engine.vocabSize, steps: []};
         for (let k = 0; k < steps; k++) {
             if (interrupt.interrupted() || history.length >= sequence.contextSize) break;
             const logits = await sequence.logitsFor(history);

@@ -10,13 +10,13 @@ import {randomSeed} from "../sampling/index.js";
 import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
 import {info, outputStyle} from "./io.js";
 import {
-    addModelOptions, addSamplingOptions, engineSettings, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
+    addChatOptions, addModelOptions, addSamplingOptions, checkChatFlags, engineSettings, type ChatFlags, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
 } from "./options.js";
-import {decorate, interruptHandling, openEngine, readPrompt} from "./session.js";
+import {decorate, interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
 import {writeOut} from "./stdout.js";
 
-export interface GenerateFlags extends ModelFlags, SamplingFlags {
+export interface GenerateFlags extends ModelFlags, SamplingFlags, ChatFlags {
     samples: string;
     json?: boolean;
     topLogprobs?: string;
@@ -24,7 +24,7 @@ export interface GenerateFlags extends ModelFlags, SamplingFlags {
 }
 
 export function configureGenerate(cmd: Command): Command {
-    addModelOptions(addSamplingOptions(cmd))
+    addChatOptions(addModelOptions(addSamplingOptions(cmd)))
         .option("--samples <n>", "generate n independent samples of the same prompt, in parallel sequences", "1")
         .option("--json", "NDJSON events on stdout: one per token, one \"done\" per sample")
         .option("--top-logprobs <n>", "with --json (required): the n most probable alternatives at every token, for every strategy")
@@ -42,6 +42,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
     const {strategy, isDefault} = chooseStrategy(flags);
     const run = runSettings(flags);
     const settings = engineSettings(flags);
+    checkChatFlags(flags);
     const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
     const topLogprobs = parseNumber("--top-logprobs", flags.topLogprobs, intAtLeast(0, 100), "an integer from 0 to 100");
     if (topLogprobs !== undefined && !flags.json)
@@ -53,18 +54,21 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
     const sequences = strategy.kind === "beam" ? strategy.width : samples;
     const engine = await openEngine(flags, settings, style, sequences, interrupt.signal, strategy.kind === "beam");
     try {
-        const promptTokens = engine.tokenize(prompt);
+        const prepared = await preparePrompt(engine, prompt, flags);
+        const promptTokens = prepared.tokens;
+        const stops = [...run.stops, ...prepared.stops];
         engine.checkPromptFits(promptTokens);
+        if (flags.json) writeOut(JSON.stringify(promptEvent(engine, promptTokens)) + "\n");
         const fancy = decorate(style) && !flags.json;
         const tintByProb = fancy && flags.colorBy === "prob" && strategy.kind === "sample" && style.out.level > 0;
         if (tintByProb) info(probabilityLegend(style.err));
-        if (fancy && samples === 1) writeOut(style.out.dim(prompt));
+        if (fancy && samples === 1 && flags.chat !== true) writeOut(style.out.dim(prompt));
         const started = performance.now();
         let results: Array<Pick<SampleResult, "sample" | "text" | "tokens" | "stopReason">>;
         if (strategy.kind === "beam") {
             const beam = await runBeamSearch(engine, {
                 promptTokens, width: strategy.width, lengthPenalty: run.lengthPenalty, maxTokens: run.maxTokens,
-                ignoreEos: run.ignoreEos, stops: run.stops, signal: interrupt.signal
+                ignoreEos: run.ignoreEos, stops, signal: interrupt.signal
             });
             const best = beam.beams[0]!;
             const seconds = (performance.now() - started) / 1000;
@@ -102,7 +106,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
                 if (e.sample === 0) tinter.token(e.text, e.logprob);
             } : undefined;
             const done = await runSampling(engine, {
-                promptTokens, strategy: strategy.spec, samples, seed, maxTokens: run.maxTokens, stops: run.stops,
+                promptTokens, strategy: strategy.spec, samples, seed, maxTokens: run.maxTokens, stops,
                 ignoreEos: run.ignoreEos, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal,
                 onText, onToken,
                 onDone: (r) => {

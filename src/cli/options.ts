@@ -113,6 +113,23 @@ export function addSamplingOptions(cmd: Command): Command {
         .option("--ignore-eos", "do not stop at end-of-generation tokens");
 }
 
+export interface ChatFlags {
+    chat?: boolean;
+    system?: string;
+}
+
+/** --chat and --system: the prompt as a user message in the model's own chat template. */
+export function addChatOptions(cmd: Command): Command {
+    return cmd
+        .option("--chat", "wrap the prompt as a user message in the model's chat template (GGUF tokenizer.chat_template); generation stops at the end of the turn")
+        .option("--system <text>", "with --chat: a system message before the user message");
+}
+
+/** Checked before the model loads. */
+export function checkChatFlags(flags: ChatFlags): void {
+    if (flags.system !== undefined && flags.chat !== true) throw new UsageError("--system adds a system message to a --chat prompt; add --chat");
+}
+
 /** --no-repeat-ngram <n> takes a value: commander would otherwise read "--no-…" as the negation of --repeat-ngram. */
 function noRepeatNgramOption(): Option {
     const option = new Option("--no-repeat-ngram <n>", "ban tokens that would repeat an n-gram of the text so far, prompt included (n ≥ 1)");

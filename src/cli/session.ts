@@ -7,7 +7,7 @@ import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, type OutputStyle} from "./io.js";
-import type {EngineSettings, ModelFlags} from "./options.js";
+import type {ChatFlags, EngineSettings, ModelFlags} from "./options.js";
 
 /**
  * The prompt from the argument, else from piped stdin (one trailing newline dropped); undefined
@@ -112,4 +112,19 @@ export function requirePrompt(prompt: string | undefined, command: string): stri
     if (prompt === undefined)
         throw new UsageError(`no prompt: give one as an argument (llmgen ${command}"Once upon a time") or pipe it on stdin`);
     return prompt;
+}
+
+/**
+ * The tokens the model is fed for a prompt: the prompt itself (BOS first when the model wants it),
+ * or with --chat one user turn in the model's chat template (plus the template's stop texts).
+ */
+export async function preparePrompt(engine: Engine, prompt: string, flags: ChatFlags): Promise<{tokens: number[]; stops: string[]}> {
+    if (flags.chat !== true) return {tokens: engine.tokenize(prompt), stops: []};
+    const {tokens, stops} = await engine.chatPrompt(prompt, flags.system);
+    return {tokens, stops};
+}
+
+/** The first --json line of a run: exactly what the model was fed, special tokens rendered. */
+export function promptEvent(engine: Engine, tokens: readonly number[]): {type: "prompt"; text: string; tokens: number[]} {
+    return {type: "prompt", text: engine.renderTokens(tokens), tokens: [...tokens]};
 }

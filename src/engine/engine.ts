@@ -13,6 +13,7 @@ import {
 } from "node-llama-cpp";
 import {RuntimeError, UsageError} from "../errors.js";
 import {loadLlama} from "./binary.js";
+import {pieceBytes, readableBytes, vocabularyKind, type VocabularyKind} from "./pieces.js";
 import {type LogitsRoute} from "./logitsRoute.js";
 import {selectLogitsRoute, type LogitsRouteChoice} from "./routeSelect.js";
 import {StreamDecoder} from "./streamDecoder.js";
@@ -290,10 +291,36 @@ export class Engine {
         return this.model.detokenize(tokens as Token[], false, before as Token[]);
     }
 
-    /** Text of one token as it would appear after `before` (for listing alternatives). */
-    tokenText(id: number, before: readonly number[] = []): string {
+    /** Text of one token as it would appear after `before`, special tokens rendered (raw: may hold U+FFFD). */
+    tokenPiece(id: number, before: readonly number[] = []): string {
+        // llama.cpp aborts the process on an id outside the vocabulary: never hand it one.
+        if (!(Number.isInteger(id) && id >= 0 && id < this.vocabSize)) throw new RangeError(`token id ${id} is outside the vocabulary (0 to ${this.vocabSize - 1})`);
         const special = this.model.isSpecialToken(id as Token);
         return this.model.detokenize([id as Token], special, before.slice(-4) as Token[]);
+    }
+
+    /**
+     * Text of one token for display (explain, --top-logprobs): as tokenPiece, except that a token
+     * holding part of a multi-byte character shows its bytes as escapes ("\xF0\x9F") instead of U+FFFD.
+     */
+    tokenText(id: number, before: readonly number[] = []): string {
+        const text = this.tokenPiece(id, before);
+        if (!text.includes("\uFFFD")) return text;
+        const stored = this.vocabularyStrings()[id];
+        const bytes = stored === undefined ? undefined : pieceBytes(this.kind, stored);
+        if (bytes === undefined || bytes.length === 0) return text;
+        // A real U+FFFD in the vocabulary (EF BF BD) stays as it is.
+        return readableBytes(bytes);
+    }
+
+    private strings?: readonly string[];
+    private get kind(): VocabularyKind {
+        return vocabularyKind(this.model.fileInfo.metadata?.tokenizer?.ggml?.model);
+    }
+
+    private vocabularyStrings(): readonly string[] {
+        this.strings ??= (this.model.fileInfo.metadata?.tokenizer?.ggml?.tokens as readonly string[] | undefined) ?? [];
+        return this.strings;
     }
 
     /**
@@ -301,7 +328,53 @@ export class Engine {
      * is how llama2.c-style TinyStories models end a story (they never emit EOS).
      */
     isEndOfGeneration(token: number): boolean {
-        return this.model.isEogToken(token as Token) || token === this.model.tokens.bos;
+        return this.model.isEogToken(token as Token) || token === this.model.tokens.bos || this.endOfTurn.has(token);
+    }
+
+    /** Extra end tokens: the chat template's end-of-turn tokens, set by chatPrompt. */
+    private readonly endOfTurn = new Set<number>();
+
+    /** Does the model file carry a chat template (GGUF tokenizer.chat_template)? */
+    get hasChatTemplate(): boolean {
+        const template = this.model.fileInfo.metadata?.tokenizer?.chat_template;
+        return typeof template === "string" && template.length > 0;
+    }
+
+    /**
+     * The prompt as one user turn (after an optional system message) in the model's own chat
+     * template, resolved by node-llama-cpp (its specialised wrapper for known templates, else the
+     * Jinja template itself), ending where the assistant's reply starts. The template's end-of-turn
+     * tokens end generation from now on; its textual stop triggers are returned for the stop matcher.
+     */
+    async chatPrompt(user: string, system?: string): Promise<{tokens: number[]; stops: string[]; template: string}> {
+        if (!this.hasChatTemplate) throw new UsageError(`${this.info.modelPath} has no chat template (GGUF tokenizer.chat_template); drop --chat and write the prompt in the model's own format`);
+        const {resolveChatWrapper} = await import("node-llama-cpp");
+        const wrapper = resolveChatWrapper(this.model);
+        const history = [
+            ...(system === undefined ? [] : [{type: "system" as const, text: system}]),
+            {type: "user" as const, text: user},
+            {type: "model" as const, response: []}
+        ];
+        const state = wrapper.generateContextState({chatHistory: history});
+        const tokens = [...state.contextText.tokenize(this.model.tokenizer)] as number[];
+        const stops: string[] = [];
+        for (const trigger of state.stopGenerationTriggers) {
+            const parts = trigger.toJSON();
+            const list = Array.isArray(parts) ? parts : [parts];
+            if (list.every((x) => typeof x === "string")) {
+                const text = list.join("");
+                if (text.length > 0 && !stops.includes(text)) stops.push(text);
+                continue;
+            }
+            const ids = trigger.tokenize(this.model.tokenizer);
+            if (ids.length === 1) this.endOfTurn.add(ids[0]!);
+        }
+        return {tokens, stops, template: wrapper.wrapperName};
+    }
+
+    /** Text of tokens with special tokens rendered ("<|start_header_id|>"…): what the model was fed. */
+    renderTokens(tokens: readonly number[]): string {
+        return this.model.detokenize(tokens as Token[], true);
     }
 
     get bos(): number | null {

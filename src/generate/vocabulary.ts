@@ -14,7 +14,7 @@ export function engineVocabulary(engine: Engine): Vocabulary {
         v = {
             size: engine.vocabSize,
             // The token alone, special tokens rendered: llama.cpp's detokenize({id}, true) used by its DRY.
-            piece: (id) => engine.tokenText(id),
+            piece: (id) => engine.tokenPiece(id),
             // No BOS, no special-token parsing: llama.cpp's tokenize(text, false, false).
             tokenize: (text) => engine.model.tokenize(text, false) as number[],
         };

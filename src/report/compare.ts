@@ -117,6 +117,7 @@ export function renderComparePlain(report: CompareReport, width = Infinity): str
 export function compareJson(report: CompareReport): string {
     const doc = {
         prompt: report.prompt,
+        ...(report.promptFed === undefined ? {} : {promptText: report.promptFed.text, promptTokens: report.promptFed.tokens}),
         model: report.model,
         seed: report.seed,
         maxTokens: report.maxTokens,

@@ -18,6 +18,8 @@ export interface ExplainReportStep extends ExplainStep {
 
 export interface ExplainReport {
     prompt: string;
+    /** What the model was fed: the token ids (BOS and chat template included) and their text, special tokens rendered. */
+    promptFed?: {text: string; tokens: number[]};
     model: string;
     vocabSize: number;
     steps: ExplainReportStep[];
@@ -36,6 +38,7 @@ export function probabilityBar(p: number, width: number): string {
 export function explainJson(report: ExplainReport): string {
     return JSON.stringify({
         prompt: report.prompt,
+        ...(report.promptFed === undefined ? {} : {promptText: report.promptFed.text, promptTokens: report.promptFed.tokens}),
         model: report.model,
         vocabSize: report.vocabSize,
         steps: report.steps.map((s) => ({

@@ -45,6 +45,8 @@ export interface StrategyRecord {
 
 export interface CompareReport {
     prompt: string;
+    /** What the model was fed: the token ids (BOS and chat template included) and their text, special tokens rendered. */
+    promptFed?: {text: string; tokens: number[]};
     model: string;
     seed: number;
     maxTokens: number;
