@@ -5,10 +5,19 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {createRequire} from "node:module";
 import {fileURLToPath} from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const NLC_DIR = path.join(ROOT, "node_modules", "node-llama-cpp");
+/** node-llama-cpp's package folder, wherever npm put it (nested under llmgen, or hoisted). */
+export const NLC_DIR = (() => {
+    try {
+        // its "exports" has no ./package.json: resolve the entry (dist/index.js) and go up two levels
+        return path.resolve(path.dirname(createRequire(path.join(ROOT, "package.json")).resolve("node-llama-cpp")), "..");
+    } catch {
+        return path.join(ROOT, "node_modules", "node-llama-cpp");
+    }
+})();
 export const LOCAL_BUILDS = path.join(NLC_DIR, "llama", "localBuilds");
 export const ADDON_SOURCE = path.join(NLC_DIR, "llama", "addon", "AddonContext.cpp");
 export const PATCHES_DIR = path.join(ROOT, "patches");
@@ -37,7 +46,8 @@ export function prebuiltDir() {
     const name = localBuildFolderName();
     const candidates = [
         path.join(ROOT, "node_modules", "@node-llama-cpp", name, "bins", name),
-        path.join(NLC_DIR, "node_modules", "@node-llama-cpp", name, "bins", name)
+        path.join(NLC_DIR, "node_modules", "@node-llama-cpp", name, "bins", name),
+        path.join(NLC_DIR, "..", "@node-llama-cpp", name, "bins", name)
     ];
     return candidates.find((d) => fs.existsSync(path.join(d, "llama-addon.node")));
 }

@@ -7,6 +7,7 @@ import {Command, CommanderError} from "commander";
 import {RuntimeError, UsageError} from "../errors.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
 import {benchCommand} from "./bench.js";
+import {buildFastCommand} from "./buildFast.js";
 import {compareCommand} from "./compare.js";
 import {doctorCommand} from "./doctor.js";
 import {explainCommand} from "./explain.js";
@@ -40,6 +41,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(benchCommand());
     program.addCommand(doctorCommand());
     program.addCommand(samplersCommand());
+    program.addCommand(buildFastCommand(setExit));
     return program;
 }
 
