@@ -214,7 +214,9 @@ export async function benchGeneration(engine: Engine, opts: GenerationOptions): 
     const loadStart = os.loadavg()[0]!;
     const samplesOn = (e: Engine, spec: string, samples: number): Runner => async (seed) => {
         const t0 = performance.now();
-        const results = await runSampling(e, {promptTokens, strategy: spec, samples, seed, maxTokens: opts.tokens, ignoreEos: true});
+        const strategy = parseStrategy(spec);
+        if (strategy.kind !== "sample") throw new Error(`not a sampling chain: ${spec}`);
+        const results = await runSampling(e, {promptTokens, strategy, samples, seed, maxTokens: opts.tokens, ignoreEos: true});
         const seconds = (performance.now() - t0) / 1000;
         return {tokens: results.reduce((n, r) => n + r.tokens, 0), seconds, ids: results[0]?.ids};
     };

@@ -8,9 +8,8 @@ import {Command, Option} from "commander";
 import ora, {type Ora} from "ora";
 import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
-import {beamTokenEvents, runBeamSearch} from "../generate/beam.js";
-import {entropy, logSumExp, topIds} from "../generate/logprobs.js";
-import {runSampling, type TokenEvent} from "../generate/sample.js";
+import {decode} from "../generate/decode.js";
+import type {TokenEvent} from "../generate/sample.js";
 import {strategyMetrics} from "../metrics/strategy.js";
 import {compareJson, renderComparePlain, renderCompareTerminal} from "../report/compare.js";
 import {renderHtml} from "../report/html.js";
@@ -158,53 +157,17 @@ export async function runCompare(engine: Engine, opts: CompareRunOptions): Promi
         const count = opts.allocation[index]!;
         const sequences = engine.sequences.slice(offset, offset + count);
         offset += count;
-        let samples: SampleRecord[];
-        if (strategy.kind === "beam") {
-            const result = await runBeamSearch(engine, {
-                promptTokens: opts.promptTokens, width: strategy.width, lengthPenalty: opts.lengthPenalty,
-                maxTokens: opts.maxTokens, ignoreEos: opts.ignoreEos, stops: opts.stops, signal: opts.signal, sequences,
-                onStep: () => tick()
-            });
-            const best = result.beams[0];
-            if (best === undefined) {
-                samples = [];
-            } else {
-                const events = beamTokenEvents(engine, opts.promptTokens, best);
-                const records = events.map(tokenRecord);
-                // Walk the best hypothesis once more for what beam search does not record: the
-                // entropy of each step and the alternatives (the logits come from the KV cache prefix).
-                const history = [...opts.promptTokens];
-                for (let i = 0; i < best.ids.length; i++) {
-                    if (opts.signal?.aborted) break;
-                    const logits = await sequences[0]!.logitsFor(history);
-                    const lse = logSumExp(logits);
-                    records[i]!.entropy = entropy(logits, lse);
-                    if (opts.topLogprobs > 0) {
-                        records[i]!.top = topIds(logits, opts.topLogprobs).map((id) => ({
-                            id, text: engine.tokenText(id, history), logprob: logits[id]! - lse
-                        }));
-                    }
-                    history.push(best.ids[i]!);
-                }
-                samples = [{
-                    sample: 0, seed: null, text: best.text, stopReason: best.stopReason,
-                    tokensPerSecond: result.tokensPerSecond, tokens: records
-                }];
-            }
-        } else {
-            const n = isDeterministic(strategy) ? 1 : opts.samples;
-            const results = await runSampling(engine, {
-                promptTokens: opts.promptTokens, strategy: strategy.spec, samples: n, seed: opts.seed,
-                maxTokens: opts.maxTokens, stops: opts.stops, ignoreEos: opts.ignoreEos,
-                topLogprobs: opts.topLogprobs > 0 ? opts.topLogprobs : undefined,
-                stats: true, keepEvents: true, signal: opts.signal, sequences,
-                onToken: () => tick()
-            });
-            samples = [...results].sort((a, b) => a.sample - b.sample).map((r) => ({
-                sample: r.sample, seed: r.seed, text: r.text, stopReason: r.stopReason,
-                tokensPerSecond: r.tokensPerSecond, tokens: (r.events ?? []).map(tokenRecord)
-            }));
-        }
+        // Greedy and other deterministic chains run once (counted as --samples identical samples).
+        const results = await decode(engine, {
+            promptTokens: opts.promptTokens, strategy, samples: isDeterministic(strategy) ? 1 : opts.samples, seed: opts.seed,
+            maxTokens: opts.maxTokens, stops: opts.stops, ignoreEos: opts.ignoreEos, lengthPenalty: opts.lengthPenalty,
+            topLogprobs: opts.topLogprobs > 0 ? opts.topLogprobs : undefined, stats: true, keepEvents: true,
+            signal: opts.signal, sequences, onStep: () => tick()
+        });
+        const samples: SampleRecord[] = results.map((r) => ({
+            sample: r.sample, seed: r.seed, text: r.text, stopReason: r.stopReason,
+            tokensPerSecond: r.tokensPerSecond, tokens: (r.events ?? []).map(tokenRecord)
+        }));
         done++;
         tick(0);
         return {

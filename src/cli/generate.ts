@@ -3,8 +3,8 @@
  * stream it to stdout as plain text or NDJSON events.
  */
 import {Option, type Command} from "commander";
-import {beamTokenEvents, beamTopLogprobs, runBeamSearch} from "../generate/beam.js";
-import {runSampling, type SampleResult, type TokenEvent} from "../generate/sample.js";
+import {decode} from "../generate/decode.js";
+import type {TokenEvent} from "../generate/sample.js";
 import {UsageError} from "../errors.js";
 import {randomSeed} from "../sampling/index.js";
 import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
@@ -64,65 +64,40 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         if (tintByProb) info(probabilityLegend(style.err));
         if (fancy && samples === 1 && flags.chat !== true) writeOut(style.out.dim(prompt));
         const started = performance.now();
-        let results: Array<Pick<SampleResult, "sample" | "text" | "tokens" | "stopReason">>;
-        if (strategy.kind === "beam") {
-            const beam = await runBeamSearch(engine, {
-                promptTokens, width: strategy.width, lengthPenalty: run.lengthPenalty, maxTokens: run.maxTokens,
-                ignoreEos: run.ignoreEos, stops, signal: interrupt.signal
-            });
-            const best = beam.beams[0]!;
-            const seconds = (performance.now() - started) / 1000;
-            if (flags.json) {
-                const top = topLogprobs ? await beamTopLogprobs(engine, engine.sequences[0]!, promptTokens, best, topLogprobs) : undefined;
-                for (const e of beamTokenEvents(engine, promptTokens, best))
-                    writeOut(JSON.stringify({type: "token", ...e, ...(top === undefined ? {} : {top: top[e.index]})}) + "\n");
+        const buffered: string[] = Array.from({length: samples}, () => "");
+        const tinter = tintByProb ? new ProbabilityTinter(style.out) : undefined;
+        // Several samples in plain text: each starts with a header line "-- sample i of N --" on
+        // stdout (sample 1 streams, the others follow when done), as in `llmgen compare`.
+        const header = (i: number): string => {
+            const line = `-- sample ${i + 1} of ${samples} --`;
+            return (fancy ? style.out.dim(line) : line) + "\n";
+        };
+        if (!flags.json && samples > 1) writeOut(header(0));
+        const onText = flags.json ? undefined : (sample: number, text: string): void => {
+            if (sample === 0) writeOut(tinter ? tinter.text(text) : text);
+            else buffered[sample] += text;
+        };
+        const onToken = flags.json ? (e: TokenEvent): void => {
+            writeOut(JSON.stringify({type: "token", ...e}) + "\n");
+        } : tinter ? (e: TokenEvent): void => {
+            if (e.sample === 0) tinter.token(e.text, e.logprob);
+        } : undefined;
+        const results = await decode(engine, {
+            promptTokens, strategy, samples, seed, maxTokens: run.maxTokens, stops, ignoreEos: run.ignoreEos,
+            lengthPenalty: run.lengthPenalty, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal,
+            onText, onToken,
+            onDone: (r) => {
+                if (!flags.json) return;
                 writeOut(JSON.stringify({
-                    type: "done", sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason, seed,
-                    strategy: beam.spec, tokensPerSecond: round(best.ids.length / seconds),
-                    lengthPenalty: run.lengthPenalty,
-                    beams: beam.beams.map((b) => ({text: b.text, tokens: b.ids.length, score: b.score, sumLogprob: b.sumLogprob, stopReason: b.stopReason}))
+                    type: "done", sample: r.sample, text: r.text, tokens: r.tokens, stopReason: r.stopReason,
+                    seed: r.seed ?? seed, strategy: r.strategy, tokensPerSecond: round(r.tokensPerSecond),
+                    ...(r.beams === undefined ? {} : {lengthPenalty: run.lengthPenalty, beams: r.beams})
                 }) + "\n");
-            } else {
-                writeOut(best.text + "\n");
             }
-            results = [{sample: 0, text: best.text, tokens: best.ids.length, stopReason: best.stopReason}];
-        } else {
-            const buffered: string[] = Array.from({length: samples}, () => "");
-            const tinter = tintByProb ? new ProbabilityTinter(style.out) : undefined;
-            // Several samples in plain text: each starts with a header line "-- sample i of N --" on
-            // stdout (sample 1 streams, the others follow when done), as in `llmgen compare`.
-            const header = (i: number): string => {
-                const line = `-- sample ${i + 1} of ${samples} --`;
-                return (fancy ? style.out.dim(line) : line) + "\n";
-            };
-            if (!flags.json && samples > 1) writeOut(header(0));
-            const onText = flags.json ? undefined : (sample: number, text: string): void => {
-                if (sample === 0) writeOut(tinter ? tinter.text(text) : text);
-                else buffered[sample] += text;
-            };
-            const onToken = flags.json ? (e: TokenEvent): void => {
-                writeOut(JSON.stringify({type: "token", ...e}) + "\n");
-            } : tinter ? (e: TokenEvent): void => {
-                if (e.sample === 0) tinter.token(e.text, e.logprob);
-            } : undefined;
-            const done = await runSampling(engine, {
-                promptTokens, strategy: strategy.spec, samples, seed, maxTokens: run.maxTokens, stops,
-                ignoreEos: run.ignoreEos, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal,
-                onText, onToken,
-                onDone: (r) => {
-                    if (flags.json) {
-                        writeOut(JSON.stringify({
-                            type: "done", sample: r.sample, text: r.text, tokens: r.tokens, stopReason: r.stopReason,
-                            seed: r.seed, strategy: r.strategy, tokensPerSecond: round(r.tokensPerSecond)
-                        }) + "\n");
-                    }
-                }
-            });
-            if (!flags.json) {
-                writeOut("\n");
-                for (let i = 1; i < samples; i++) writeOut(header(i) + buffered[i] + "\n");
-            }
-            results = done;
+        });
+        if (!flags.json) {
+            writeOut("\n");
+            for (let i = 1; i < samples; i++) writeOut(header(i) + buffered[i] + "\n");
         }
         const seconds = (performance.now() - started) / 1000;
         const total = results.reduce((n, r) => n + r.tokens, 0);

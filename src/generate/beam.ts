@@ -8,8 +8,8 @@
 import type {Engine, EngineSequence} from "../engine/engine.js";
 import {Candidates} from "../sampling/index.js";
 import {expShiftedSum} from "../sampling/exp.js";
-import {logSumExp, topIds} from "./logprobs.js";
-import type {StopReason, TokenEvent, TopLogprob} from "./sample.js";
+import {firstStop} from "./stop.js";
+import type {StopReason, TokenEvent} from "./sample.js";
 
 export interface BeamOptions {
     promptTokens: readonly number[];
@@ -160,15 +160,6 @@ export async function runBeamSearch(engine: Engine, opts: BeamOptions): Promise<
     };
 }
 
-function firstStop(text: string, stops: readonly string[]): number {
-    let cut = -1;
-    for (const s of stops) {
-        const at = text.indexOf(s);
-        if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-    }
-    return cut;
-}
-
 /** Token events for a finished hypothesis (for --json and renderers). */
 export function beamTokenEvents(engine: Engine, prompt: readonly number[], hyp: BeamHypothesis, sample = 0): TokenEvent[] {
     const decoder = engine.streamDecoder(prompt);
@@ -178,20 +169,3 @@ export function beamTokenEvents(engine: Engine, prompt: readonly number[], hyp: 
     return events;
 }
 
-/**
- * The n most probable alternatives at every token of a finished hypothesis (--top-logprobs with
- * beam search): its path is evaluated once more on one sequence, token by token (each step reuses
- * the KV cache of the previous one), so the events have the same shape as sampling's.
- */
-export async function beamTopLogprobs(engine: Engine, sequence: EngineSequence, prompt: readonly number[], hyp: BeamHypothesis, n: number): Promise<TopLogprob[][]> {
-    const out: TopLogprob[][] = [];
-    const history = [...prompt];
-    for (const id of hyp.ids) {
-        const logits = await sequence.logitsFor(history);
-        const lse = logSumExp(logits);
-        const before = history.slice();
-        out.push(topIds(logits, n).map((t) => ({id: t, text: engine.tokenText(t, before), logprob: logits[t]! - lse})));
-        history.push(id);
-    }
-    return out;
-}

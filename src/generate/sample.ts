@@ -5,7 +5,7 @@
  * stream deriveSeed(seed, i), so its output does not depend on how many samples run beside it.
  */
 import type {Engine, EngineSequence} from "../engine/engine.js";
-import {checkStrategyForModel, createRng, deriveSeed, parseStrategy, SamplerChain} from "../sampling/index.js";
+import {checkStrategyForModel, createChain, createRng, deriveSeed, type SampleStrategy} from "../sampling/index.js";
 import {entropy, logSumExp, topIds} from "./logprobs.js";
 import {StopMatcher} from "./stop.js";
 import {engineVocabulary} from "./vocabulary.js";
@@ -49,8 +49,8 @@ export interface SampleResult {
 
 export interface SamplingOptions {
     promptTokens: readonly number[];
-    /** Strategy spec string (a sampling chain, not beam). Each sample builds its own chain from it. */
-    strategy: string;
+    /** A sampling chain (not beam). Each sample builds its own fresh chain from it (samplers keep state). */
+    strategy: SampleStrategy;
     samples: number;
     seed: number;
     maxTokens: number;
@@ -95,7 +95,7 @@ export class SequencePool {
 
 export async function runSampling(engine: Engine, opts: SamplingOptions): Promise<SampleResult[]> {
     // Refusals (a sampler that needs raw logits on the public route, bad logit-bias tokens) before any output.
-    checkStrategyForModel(parseStrategy(opts.strategy), {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary: engineVocabulary(engine)});
+    checkStrategyForModel(opts.strategy, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary: engineVocabulary(engine)});
     const pool = new SequencePool(opts.sequences ?? engine.sequences);
     const first = opts.firstSample ?? 0;
     const jobs = Array.from({length: opts.samples}, (_, i) => runOne(engine, pool, opts, first + i, i));
@@ -112,9 +112,7 @@ async function runOne(engine: Engine, pool: SequencePool, opts: SamplingOptions,
 }
 
 async function sampleOn(engine: Engine, sequence: EngineSequence, opts: SamplingOptions, sample: number, streamIndex: number): Promise<SampleResult> {
-    const strategy = parseStrategy(opts.strategy);
-    if (strategy.kind !== "sample") throw new Error(`runSampling needs a sampling strategy, got ${strategy.spec}`);
-    const chain = new SamplerChain(strategy.samplers, engine.vocabSize);
+    const chain = createChain(opts.strategy, engine.vocabSize);
     const rng = createRng(deriveSeed(opts.seed, streamIndex));
     const history = [...opts.promptTokens];
     const ctx = {history, promptLength: opts.promptTokens.length, rng, trueLogits: engine.route.trueLogits, vocabulary: engineVocabulary(engine)};
@@ -191,7 +189,7 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
         ids,
         stopReason,
         seed: opts.seed,
-        strategy: strategy.spec,
+        strategy: opts.strategy.spec,
         tokensPerSecond: seconds > 0 ? ids.length / seconds : 0,
         events
     };

@@ -1,3 +1,13 @@
+/** Index of the earliest occurrence of any stop string in `text`, or −1. */
+export function firstStop(text: string, stops: readonly string[]): number {
+    let cut = -1;
+    for (const stop of stops) {
+        const at = text.indexOf(stop);
+        if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+    }
+    return cut;
+}
+
 /**
  * Stop strings for streamed text: text that might be the start of a stop string is held back until
  * it is known not to be one, so a stop string is never printed, not even in part.
@@ -16,11 +26,7 @@ export class StopMatcher {
     push(text: string): string {
         if (this.done) return "";
         this.held += text;
-        let cut = -1;
-        for (const stop of this.stops) {
-            const at = this.held.indexOf(stop);
-            if (at >= 0 && (cut < 0 || at < cut)) cut = at;
-        }
+        const cut = firstStop(this.held, this.stops);
         if (cut >= 0) {
             this.done = true;
             const out = this.held.slice(0, cut);

@@ -9,6 +9,7 @@ import {Engine, type EngineSequence} from "../../../src/engine/engine.js";
 import {FastLogitsRoute} from "../../../src/engine/fastRoute.js";
 import {runBeamSearch} from "../../../src/generate/beam.js";
 import {runSampling} from "../../../src/generate/sample.js";
+import {parseStrategy, type SampleStrategy} from "../../../src/sampling/index.js";
 import {PROMPT, SAMPLING_CASES, type StreamResult} from "./cases.js";
 
 export interface ProbeResult {
@@ -30,7 +31,8 @@ async function streams(engine: Engine, promptTokens: number[]): Promise<StreamRe
     const out: StreamResult[] = [];
     for (const c of SAMPLING_CASES) {
         // two samples in parallel sequences (one batched decode per step)
-        const results = await runSampling(engine, {promptTokens, strategy: c.strategy, samples: 2, seed: c.seed, maxTokens: TOKENS, ignoreEos: true});
+        const strategy = parseStrategy(c.strategy) as SampleStrategy;
+        const results = await runSampling(engine, {promptTokens, strategy, samples: 2, seed: c.seed, maxTokens: TOKENS, ignoreEos: true});
         out.push({strategy: c.strategy, seed: c.seed, samples: results.map((r) => r.ids)});
         for (const s of engine.sequences) await s.clear();
     }
