@@ -79,7 +79,6 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     // The engine (and node-llama-cpp, ~0.7 s to import) is loaded only when the command runs.
     const {Engine, physicalCores} = await import("../engine/engine.js");
     const {FastLogitsRoute} = await import("../engine/fastRoute.js");
-    const {requestedRoute} = await import("../engine/routeSelect.js");
     const {llamaBinaryInfo, localBuildVerdict, probeLlamaBinary} = await import("../engine/binary.js");
     const {describeFailure, smokeTestBinary} = await import("../engine/smoke.js");
     const problems: string[] = [];
@@ -92,7 +91,7 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
         physicalCores: physicalCores(),
         nodeLlamaCpp: fastBuild?.nodeLlamaCpp,
         fastBuild,
-        routeRequested: requestedRoute(settings.logitsRoute),
+        routeRequested: settings.logitsRoute,
         problems,
         advice
     };

@@ -5,6 +5,7 @@
 import os from "node:os";
 import {Option, type Command} from "commander";
 import {z} from "zod";
+import type {LogitsRouteChoice} from "../engine/routeSelect.js";
 import {UsageError} from "../errors.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -177,7 +178,30 @@ export interface EngineSettings {
     ctxSize?: number;
     verbose: boolean;
     debug: boolean;
-    logitsRoute?: "auto" | "fast" | "public";
+    logitsRoute: LogitsRouteChoice;
+    forkMinGain: number;
+}
+
+export const LOGITS_ROUTE_CHOICES: readonly LogitsRouteChoice[] = ["auto", "fast", "public"];
+
+/** The requested route: the option, else env LLMGEN_LOGITS_ROUTE, else auto. */
+export function requestedRoute(option?: string): LogitsRouteChoice {
+    const raw = option ?? process.env.LLMGEN_LOGITS_ROUTE;
+    if (raw === undefined || raw === "") return "auto";
+    const value = raw.trim().toLowerCase();
+    if ((LOGITS_ROUTE_CHOICES as readonly string[]).includes(value)) return value as LogitsRouteChoice;
+    const from = option !== undefined ? "--logits-route" : "LLMGEN_LOGITS_ROUTE";
+    throw new UsageError(`${from} must be one of ${LOGITS_ROUTE_CHOICES.join(", ")}, got "${raw}"`);
+}
+
+/** Minimum prefix gain (tokens) for a KV fork: env LLMGEN_FORK_MIN_GAIN (0 or "off" disables forking), default 1. */
+export function forkMinGain(): number {
+    const raw = process.env.LLMGEN_FORK_MIN_GAIN;
+    if (raw === undefined || raw === "") return 1;
+    if (raw === "off" || raw === "0") return Infinity;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`LLMGEN_FORK_MIN_GAIN must be an integer ≥ 1 or "off", got "${raw}"`);
+    return n;
 }
 
 export function engineSettings(flags: ModelFlags): EngineSettings {
@@ -188,7 +212,8 @@ export function engineSettings(flags: ModelFlags): EngineSettings {
         ctxSize: parseNumber("--ctx-size", flags.ctxSize, intAtLeast(16, MAX_CTX_SIZE), `an integer from 16 to ${MAX_CTX_SIZE}`),
         verbose: flags.verbose === true || flags.debug === true,
         debug: flags.debug === true,
-        logitsRoute: flags.logitsRoute
+        logitsRoute: requestedRoute(flags.logitsRoute),
+        forkMinGain: forkMinGain()
     };
 }
 

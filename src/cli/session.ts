@@ -59,6 +59,7 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             verbose: settings.verbose,
             debug: settings.debug,
             logitsRoute: settings.logitsRoute,
+            forkMinGain: settings.forkMinGain,
             onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined,
             onWarning: (line) => info(style.err.yellow(`llmgen: ${line}`))
         });

@@ -36,8 +36,10 @@ export interface EngineOptions {
     onNotice?: (line: string) => void;
     /** Receives one-line warnings the user should always see (a local llama.cpp build refused). */
     onWarning?: (line: string) => void;
-    /** Logits route: auto (fast when the patched build is loaded, else public), fast, public. Default: env LLMGEN_LOGITS_ROUTE, else auto. */
+    /** Logits route: auto (fast when the patched build is loaded, else public), fast, public. Default auto. */
     logitsRoute?: LogitsRouteChoice;
+    /** Minimum prefix gain (tokens) for a KV fork on the fast route; Infinity turns forking off. Default 1. */
+    forkMinGain?: number;
     /**
      * One KV cache shared by all sequences (llama.cpp's kv_unified; needs the patched build, ignored
      * by others). A KV fork then relabels cells instead of copying a whole per-sequence stream, and
@@ -170,6 +172,7 @@ export class Engine {
         threads: number,
         modelPath: string,
         private readonly contextLimit: number,
+        private readonly forkMinGain: number,
         rawSequences?: readonly LlamaContextSequence[]
     ) {
         this.vocabSize = route.vocabSize;
@@ -254,7 +257,7 @@ export class Engine {
         const vocabSize = vocabularySize(model);
         let route: LogitsRoute;
         try {
-            route = await selectLogitsRoute(opts.logitsRoute, context, vocabSize, opts.onNotice);
+            route = await selectLogitsRoute(opts.logitsRoute ?? "auto", context, vocabSize, opts.forkMinGain ?? 1, opts.onNotice);
         } catch (err) {
             await context.dispose().catch(() => undefined);
             await model.dispose().catch(() => undefined);
@@ -262,7 +265,7 @@ export class Engine {
             throw err;
         }
         opts.onNotice?.(`logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`);
-        return new Engine(llama, model, context, route, threads, opts.modelPath, ctxSize);
+        return new Engine(llama, model, context, route, threads, opts.modelPath, ctxSize, opts.forkMinGain ?? 1);
     }
 
     /**
@@ -270,9 +273,9 @@ export class Engine {
      * compare routes in one process). Use one of the two at a time; dispose only the original.
      */
     async withLogitsRoute(choice: LogitsRouteChoice): Promise<Engine> {
-        const route = await selectLogitsRoute(choice, this.context, this.vocabSize);
+        const route = await selectLogitsRoute(choice, this.context, this.vocabSize, this.forkMinGain);
         for (const s of this.sequences) await s.clear();
-        return new Engine(this.llama, this.model, this.context, route, this.info.threads, this.info.modelPath, this.contextLimit, this.sequences.map((s) => s.raw));
+        return new Engine(this.llama, this.model, this.context, route, this.info.threads, this.info.modelPath, this.contextLimit, this.forkMinGain, this.sequences.map((s) => s.raw));
     }
 
     /** Prompt tokens, with BOS first when the model asks for it. "" gives [BOS] (or [] if the model has none). */

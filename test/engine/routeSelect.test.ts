@@ -9,7 +9,7 @@ import path from "node:path";
 import {pathToFileURL} from "node:url";
 import {describe, test} from "node:test";
 import {nativeSettingsFor} from "../../src/engine/nativeGenerate.js";
-import {forkMinGain, requestedRoute} from "../../src/engine/routeSelect.js";
+import {forkMinGain, requestedRoute} from "../../src/cli/options.js";
 import {UsageError} from "../../src/errors.js";
 import {parseStrategy} from "../../src/sampling/index.js";
 import {ndjson, runCli} from "../support/cli.js";
