@@ -8,6 +8,7 @@ import {RuntimeError, UsageError} from "../errors.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
 import {benchCommand} from "./bench.js";
 import {buildFastCommand} from "./buildFast.js";
+import {chatCommand} from "./chat.js";
 import {compareCommand} from "./compare.js";
 import {doctorCommand} from "./doctor.js";
 import {explainCommand} from "./explain.js";
@@ -36,6 +37,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     if (!withSubcommands) return program;
     program.addCommand(pullCommand());
     program.addCommand(modelsCommand());
+    program.addCommand(chatCommand(setExit));
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
     program.addCommand(benchCommand());

@@ -121,7 +121,7 @@ export function requirePrompt(prompt: string | undefined, command: string): stri
  */
 export async function preparePrompt(engine: Engine, prompt: string, flags: ChatFlags): Promise<{tokens: number[]; stops: string[]}> {
     if (flags.chat !== true) return {tokens: engine.tokenize(prompt), stops: []};
-    const {tokens, stops} = await engine.chatPrompt(prompt, flags.system);
+    const {tokens, stops} = await engine.chatPrompt([...(flags.system === undefined ? [] : [{role: "system" as const, text: flags.system}]), {role: "user", text: prompt}]);
     return {tokens, stops};
 }
 

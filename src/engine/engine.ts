@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import {
-    LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
+    LlamaLogLevel, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
 } from "node-llama-cpp";
 import {RuntimeError, UsageError} from "../errors.js";
 import {loadLlama} from "./binary.js";
@@ -48,6 +48,12 @@ export interface EngineOptions {
      * stories260K), so runs that must be reproducible sample by sample keep it off. Default false.
      */
     kvUnified?: boolean;
+}
+
+/** One message of a conversation, in the order said. */
+export interface ChatMessage {
+    role: "system" | "user" | "assistant";
+    text: string;
 }
 
 export interface EngineInfo {
@@ -120,6 +126,9 @@ export class EngineSequence {
     /** The size asked for (--ctx-size); set by the Engine. */
     limit = Infinity;
 
+    /** Tokens evaluated on this sequence so far (a prefix already in its KV cache is not counted again). */
+    evaluatedTokens = 0;
+
     /**
      * The logits after the last token of `history`: reuses the longest common prefix of the
      * sequence's state, erases the rest, evaluates what is missing. The returned array is this
@@ -144,6 +153,7 @@ export class EngineSequence {
         if (forked !== undefined) common = forked;
         else if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
         const out = await this.route.evaluate(this, history.slice(common) as Token[]);
+        this.evaluatedTokens += history.length - common;
         this.cachedFor = history.length;
         return out;
     }
@@ -349,14 +359,13 @@ export class Engine {
      * Jinja template itself), ending where the assistant's reply starts. The template's end-of-turn
      * tokens end generation from now on; its textual stop triggers are returned for the stop matcher.
      */
-    async chatPrompt(user: string, system?: string): Promise<{tokens: number[]; stops: string[]; template: string}> {
+    async chatPrompt(messages: readonly ChatMessage[]): Promise<{tokens: number[]; stops: string[]; template: string}> {
         if (!this.hasChatTemplate) throw new UsageError(`${this.info.modelPath} has no chat template (GGUF tokenizer.chat_template); drop --chat and write the prompt in the model's own format`);
         const {resolveChatWrapper} = await import("node-llama-cpp");
         const wrapper = resolveChatWrapper(this.model);
-        const history = [
-            ...(system === undefined ? [] : [{type: "system" as const, text: system}]),
-            {type: "user" as const, text: user},
-            {type: "model" as const, response: []}
+        const history: ChatHistoryItem[] = [
+            ...messages.map((m): ChatHistoryItem => (m.role === "assistant" ? {type: "model", response: [m.text]} : {type: m.role, text: m.text})),
+            {type: "model", response: []}
         ];
         const state = wrapper.generateContextState({chatHistory: history});
         const tokens = [...state.contextText.tokenize(this.model.tokenizer)] as number[];
