@@ -12,11 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../support/cli.js";
-import {BIN, ROOT, STORIES} from "../support/paths.js";
+import {BIN, largeFixturesFolder, largeFixturesSkip, ROOT, STORIES} from "../support/paths.js";
 
-const dir = process.env.LLMGEN_TEST_MODELS ?? path.resolve(ROOT, "..", "shared", "models");
-const MODEL = ["llama-3-vocab-random-q4_0.gguf", "llama-3-vocab-random.gguf"].map((n) => path.join(dir, n)).find((f) => fs.existsSync(f));
-const skip = MODEL === undefined && process.env.CI !== "true" ? `no Llama 3 fixture in ${dir}: set LLMGEN_TEST_MODELS` : false;
+const dir = largeFixturesFolder();
+const MODEL = dir === undefined ? undefined : ["llama-3-vocab-random-q4_0.gguf", "llama-3-vocab-random.gguf"].map((n) => path.join(dir, n)).find((f) => fs.existsSync(f));
+const skip = largeFixturesSkip(MODEL !== undefined);
 
 interface Done {
     type: "done";

@@ -13,11 +13,10 @@ import fs from "node:fs";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../support/cli.js";
-import {ROOT, STORIES} from "../support/paths.js";
+import {largeFixturesFolder, largeFixturesSkip, ROOT, STORIES} from "../support/paths.js";
 
-const REQUIRED = process.env.CI === "true";
-const dir = process.env.LLMGEN_TEST_MODELS ?? path.resolve(ROOT, "..", "shared", "models");
-const models = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^llama-3-vocab-random.*\.gguf$/.test(n)).sort().map((n) => path.join(dir, n)) : [];
+const dir = largeFixturesFolder();
+const models = dir !== undefined ? fs.readdirSync(dir).filter((n) => /^llama-3-vocab-random.*\.gguf$/.test(n)).sort().map((n) => path.join(dir, n)) : [];
 
 const BOS = 128000;
 const EOT = 128009;
@@ -27,8 +26,8 @@ const USER_HEAD = [128006, 882, 128007, 271];
 const ASSISTANT_HEAD = [128006, 78191, 128007, 271];
 
 if (models.length === 0) {
-    test("Llama 3 fixtures", {skip: REQUIRED ? false : `no llama-3-vocab-random*.gguf in ${dir}: set LLMGEN_TEST_MODELS to a folder that has them`}, () => {
-        assert.fail(`CI=true but no llama-3-vocab-random*.gguf in ${dir}`);
+    test("Llama 3 fixtures", {skip: largeFixturesSkip(false)}, () => {
+        assert.fail(`CI=true but no llama-3-vocab-random*.gguf in ${dir ?? "LLMGEN_TEST_MODELS or ../shared/models"}`);
     });
 }
 

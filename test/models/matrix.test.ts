@@ -1,7 +1,8 @@
 /**
- * The fixture matrix: every model in the fixtures folder (LLMGEN_TEST_MODELS, else ../shared/models:
- * F32 TinyStories, the 32k LLaMA 2 vocabulary in F16, the 128k Llama 3 vocabulary in F16, Q8_0 and
- * Q4_0), on both logits routes, through the real CLI:
+ * The fixture matrix: every fixture model — the two in the repository (F32 TinyStories, the 32k
+ * LLaMA 2 vocabulary in F16) and every .gguf of the larger-fixtures folder (LLMGEN_TEST_MODELS, else
+ * ../shared/models: the 128k Llama 3 vocabulary in F16, Q8_0 and Q4_0) — on both logits routes,
+ * through the real CLI:
  *   - greedy is token-identical to node-llama-cpp's own greedy on the same binary, logprobs close;
  *   - --json token texts concatenate to the done text;
  *   - a seeded run is reproducible;
@@ -15,16 +16,20 @@ import fs from "node:fs";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../support/cli.js";
-import {modelsFolder, ROOT} from "../support/paths.js";
+import {allFixtures, largeFixturesFolder, largeFixturesSkip, ROOT} from "../support/paths.js";
 
 const REQUIRED = process.env.CI === "true" || process.env.LLMGEN_REQUIRE_FAST_ROUTE === "1";
 const PROMPT = "Once upon a time";
 const N = 24;
 
 function fixtures(): string[] {
-    const dir = modelsFolder();
-    return fs.readdirSync(dir).filter((n) => n.endsWith(".gguf")).sort().map((n) => path.join(dir, n));
+    return allFixtures();
 }
+
+const largeFound = (largeFixturesFolder() !== undefined && fs.readdirSync(largeFixturesFolder()!).some((n) => /^llama-3-vocab-random.*\.gguf$/.test(n)));
+test("the Llama 3 fixtures (quantized types) are part of the matrix", {skip: largeFixturesSkip(largeFound)}, () => {
+    assert.ok(largeFound, "CI=true: the Llama 3 fixtures (LLMGEN_TEST_MODELS or ../shared/models) are required");
+});
 
 interface Native {
     ids: number[];
