@@ -5,7 +5,8 @@
 import ora from "ora";
 import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
-import {resolveModel} from "../models/resolve.js";
+import {createPullReporter} from "../models/progress.js";
+import {BUILTIN_MODEL, resolveModel} from "../models/resolve.js";
 import {info, type OutputStyle} from "./io.js";
 import type {ChatFlags, EngineSettings, ModelFlags} from "./options.js";
 
@@ -41,7 +42,19 @@ export function decorate(style: OutputStyle): boolean {
  * search: cheap forks; see EngineOptions.kvUnified for the price).
  */
 export async function openEngine(flags: ModelFlags, settings: EngineSettings, style: OutputStyle, sequences: number, signal?: AbortSignal, kvUnified = false): Promise<Engine> {
-    const {path} = await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal});
+    const reporter = createPullReporter({tty: style.stderrTTY, chalk: style.err, verbose: settings.verbose});
+    const resolved = await resolveModel(flags.model, {
+        modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal,
+        onNotice: (line) => {
+            reporter.clear();
+            info(`llmgen: ${line}`);
+        },
+        onPullEvent: reporter.onEvent
+    }).finally(() => reporter.clear());
+    const path = resolved.path;
+    // The built-in demo model, on a terminal: say what it is and how to get a real one (piped: nothing).
+    if (resolved.builtin && style.stderrTTY)
+        info(style.err.dim(`llmgen: using ${BUILTIN_MODEL.description} (no -m and no model in the models folder); for a real model: llmgen pull llama3.2-1b, then -m llama3.2-1b`));
     const spinner = decorate(style) && !settings.verbose
         ? ora({text: `loading ${path}`, stream: process.stderr, color: "cyan", isEnabled: true}).start()
         : undefined;

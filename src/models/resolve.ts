@@ -1,33 +1,45 @@
 /**
  * Which model file a command uses. `-m` (or LLMGEN_MODEL) may be a path, a file name in the models
- * folder, a catalogue name or a URI; without it: the default model if present, else the first
- * `.gguf` in the models folder, else the default model is pulled (on a terminal) or a one-line
- * error says which command fetches it. Every file is checked to be a complete GGUF model before it
- * is handed to the engine.
+ * folder, a catalogue name or a URI; without it: the catalogue's default model if present, else the
+ * first `.gguf` in the models folder, else the built-in demo model (stories260K, shipped in the
+ * package's assets/). Nothing is downloaded unless a model is named: a catalogue name or a URI given
+ * with -m is fetched on a terminal (with progress), otherwise a one-line error names the command.
+ * Every file is checked to be a complete GGUF model before it is handed to the engine.
+ * No output here: notices and download progress go to the caller's callbacks.
  */
 import os from "node:os";
 import path from "node:path";
+import {fileURLToPath} from "node:url";
 import {stat} from "node:fs/promises";
-import {Chalk} from "chalk";
-import {colorAllowed} from "../cli/io.js";
 import {findLocalFileForUri} from "../engine/modelFiles.js";
 import {RuntimeError, UsageError} from "../errors.js";
 import {catalogueNames, defaultEntry, findCatalogueEntry, findCatalogueEntryByFileName, findCatalogueEntryByUri, type CatalogueEntry} from "./catalogue.js";
 import {displayPath, modelsDirChoice} from "./dir.js";
 import {formatBytes} from "./format.js";
 import {ggufFilesIn} from "./list.js";
-import {createPullReporter} from "./progress.js";
-import {DownloadCancelledError, pullModel} from "./pull.js";
+import {DownloadCancelledError, pullModel, type PullEvent} from "./pull.js";
 import {isModelUri} from "./uri.js";
 import {validateModelFile, type GgufSummary} from "./verify.js";
 
 export interface ResolveOptions {
     /** --models-dir; LLMGEN_MODELS_DIR and the default folder apply when unset. */
     modelsDir?: string;
-    /** May pull a missing model (stderr is a terminal). */
+    /** May pull a missing model that was named (stderr is a terminal). */
     interactive: boolean;
+    /** Cancels a download. */
     signal?: AbortSignal;
+    /** One-line notices (a download announced and saved, a non-LLaMA architecture). */
+    onNotice?: (line: string) => void;
+    /** Download progress events (the caller draws them). */
+    onPullEvent?: (event: PullEvent) => void;
 }
+
+/** The built-in demo model, shipped with llmgen (assets/stories260K.gguf). */
+export const BUILTIN_MODEL = {
+    name: "stories260K",
+    path: path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "assets", "stories260K.gguf"),
+    description: "the built-in 260K-parameter TinyStories demo model"
+} as const;
 
 export interface ResolvedModel {
     path: string;
@@ -39,6 +51,8 @@ export interface ResolvedModel {
     info: GgufSummary;
     /** True when this call downloaded it. */
     pulled: boolean;
+    /** True for the built-in demo model (no model was given and the models folder has none). */
+    builtin?: boolean;
 }
 
 function expandHome(p: string): string {
@@ -62,10 +76,10 @@ async function useFile(filePath: string, name: string, entry?: CatalogueEntry, p
     return {path: filePath, name, architecture: summary.architecture, info: summary, pulled};
 }
 
-/** Say so on a terminal when the model is not LLaMA-architecture (llama.cpp runs many others). */
-function noteArchitecture(model: ResolvedModel, interactive: boolean): ResolvedModel {
-    if (interactive && model.architecture !== "llama")
-        process.stderr.write(`llmgen: ${model.name} is a ${model.architecture} model (not LLaMA); llama.cpp runs it if it supports that architecture\n`);
+/** Say so when the model is not LLaMA-architecture (llama.cpp runs many others). */
+function noteArchitecture(model: ResolvedModel, opts: ResolveOptions): ResolvedModel {
+    if (opts.interactive && model.architecture !== "llama")
+        opts.onNotice?.(`${model.name} is a ${model.architecture} model (not LLaMA); llama.cpp runs it if it supports that architecture`);
     return model;
 }
 
@@ -80,31 +94,17 @@ function pullCommandFor(what: string | undefined, modelsDirOption: string | unde
     return `llmgen pull${what != null ? ` ${quoted(what)}` : ""}${dirPart}`;
 }
 
-/** Pull on a terminal, with a progress bar on stderr; Ctrl-C cancels. */
-async function pullNow(what: string | undefined, announce: string, dir: string, opts: ResolveOptions): Promise<ResolvedModel> {
-    const chalk = new Chalk({level: colorAllowed(undefined) && process.stderr.isTTY ? 2 : 0});
-    process.stderr.write(`${announce}\n`);
-    const reporter = createPullReporter({tty: process.stderr.isTTY === true, chalk});
-    // The caller's signal is its Ctrl-C; without one, Ctrl-C cancels the download here.
-    const controller = new AbortController();
-    const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort(new DownloadCancelledError("download cancelled (Ctrl-C) — run the same command again to resume"));
-    };
-    const signal = opts.signal != null ? AbortSignal.any([opts.signal, controller.signal]) : controller.signal;
-    if (opts.signal == null) process.on("SIGINT", onSigint);
+/** Pull a named model (on a terminal): announced, progress through onPullEvent, cancelled by opts.signal. */
+async function pullNow(what: string, announce: string, dir: string, opts: ResolveOptions): Promise<ResolvedModel> {
+    opts.onNotice?.(announce);
     try {
-        const result = await pullModel(what, {modelsDir: dir, signal, onEvent: reporter.onEvent});
-        reporter.clear();
-        process.stderr.write(`saved ${displayPath(result.path)}\n`);
+        const result = await pullModel(what, {modelsDir: dir, signal: opts.signal, onEvent: opts.onPullEvent});
+        opts.onNotice?.(`saved ${displayPath(result.path)}`);
         return await useFile(result.path, result.name, result.entry, true);
     } catch (err) {
-        reporter.clear();
         const message = err instanceof Error ? err.message : String(err);
-        if (signal.aborted) throw err instanceof RuntimeError ? err : new DownloadCancelledError(message);
-        throw new RuntimeError(`cannot download ${what ?? defaultEntry().name}: ${message} — fetch it later with: ${pullCommandFor(what, opts.modelsDir)}`);
-    } finally {
-        process.off("SIGINT", onSigint);
+        if (opts.signal?.aborted) throw err instanceof RuntimeError ? err : new DownloadCancelledError(message);
+        throw new RuntimeError(`cannot download ${what}: ${message} — fetch it later with: ${pullCommandFor(what, opts.modelsDir)}`);
     }
 }
 
@@ -113,7 +113,7 @@ async function useCatalogueEntry(entry: CatalogueEntry, dir: string, opts: Resol
     if (await isFile(filePath)) return useFile(filePath, entry.name, entry);
     if (!opts.interactive)
         throw new RuntimeError(`model ${entry.name} is not in ${displayPath(dir)} yet — fetch it with: ${pullCommandFor(entry.name, opts.modelsDir)}`);
-    return pullNow(entry.name, `llmgen: ${entry.name} is not downloaded yet — fetching it now (${sizeText(entry)}, ${entry.licence})`, dir, opts);
+    return pullNow(entry.name, `${entry.name} is not downloaded yet — fetching it now (${sizeText(entry)}, ${entry.licence})`, dir, opts);
 }
 
 /**
@@ -122,7 +122,7 @@ async function useCatalogueEntry(entry: CatalogueEntry, dir: string, opts: Resol
  * names the file or the command that fixes it.
  */
 export async function resolveModel(spec: string | undefined, opts: ResolveOptions): Promise<ResolvedModel> {
-    return noteArchitecture(await resolveModelQuietly(spec, opts), opts.interactive);
+    return noteArchitecture(await resolveModelQuietly(spec, opts), opts);
 }
 
 async function resolveModelQuietly(spec: string | undefined, opts: ResolveOptions): Promise<ResolvedModel> {
@@ -141,16 +141,8 @@ async function resolveModelQuietly(spec: string | undefined, opts: ResolveOption
             const fileEntry = findCatalogueEntryByFileName(first);
             return useFile(path.join(dir, first), fileEntry?.name ?? first, fileEntry);
         }
-        if (!opts.interactive)
-            throw new RuntimeError(
-                `no model found in ${displayPath(dir)}; fetch one with: ${pullCommandFor(undefined, opts.modelsDir)} (the default model, ${entry.name}, ${sizeText(entry)})`
-            );
-        return pullNow(
-            undefined,
-            `llmgen: no model in ${displayPath(dir)} yet — downloading the default model ${entry.name} (${sizeText(entry)}, ${entry.licence}); this happens once`,
-            dir,
-            opts
-        );
+        // Nothing given and nothing here: the built-in demo model. Never a download nobody asked for.
+        return {...(await useFile(BUILTIN_MODEL.path, BUILTIN_MODEL.name)), builtin: true};
     }
 
     if (isModelUri(wanted)) {
@@ -160,7 +152,7 @@ async function resolveModelQuietly(spec: string | undefined, opts: ResolveOption
         if (local != null) return useFile(local, path.basename(local));
         if (!opts.interactive)
             throw new RuntimeError(`model ${wanted} is not in ${displayPath(dir)} yet — fetch it with: ${pullCommandFor(wanted, opts.modelsDir)}`);
-        return pullNow(wanted, `llmgen: fetching ${wanted}`, dir, opts);
+        return pullNow(wanted, `fetching ${wanted}`, dir, opts);
     }
 
     if (looksLikePath(wanted)) {
