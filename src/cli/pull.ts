@@ -25,6 +25,21 @@ function catalogueHelp(): string {
     return `\nCatalogue (llmgen pull <name>):\n${rows.join("\n")}\n\nAlso: hf:user/repo:Q4_K_M, hf:user/repo/path/file.gguf, or an http(s) URL.\n`;
 }
 
+/** How long a failed pull may linger after its error is reported. */
+const EXIT_GRACE_MS = 500;
+
+/**
+ * After a stopped download (stall, Ctrl-C), node-llama-cpp's downloader can still sit in a retry
+ * pause of up to 5 s before it sees the stop, and that timer alone would keep the process alive:
+ * once the error has been reported (main does that right after this action throws), do not make
+ * the user wait for it. The timer is unref'd, so a process that is done anyway exits at once.
+ */
+function exitSoonAfterFailure(err: unknown): void {
+    const code = (err as {exitCode?: unknown} | null)?.exitCode;
+    const fallback = typeof code === "number" ? code : 1;
+    setTimeout(() => process.exit(typeof process.exitCode === "number" && process.exitCode !== 0 ? process.exitCode : fallback), EXIT_GRACE_MS).unref();
+}
+
 export function pullCommand(): Command {
     return new Command("pull")
         .description(`download a model into the models folder (default model: ${DEFAULT_MODEL_NAME})`)
@@ -73,6 +88,7 @@ export function pullCommand(): Command {
                 process.stdout.write(result.path + "\n");
             } catch (err) {
                 reporter.clear();
+                exitSoonAfterFailure(err);
                 throw err;
             } finally {
                 process.off("SIGINT", onSigint);

@@ -6,7 +6,8 @@
  *
  * This is the only place besides the rest of src/engine/ that imports node-llama-cpp.
  */
-import {open, stat} from "node:fs/promises";
+import {AsyncLocalStorage} from "node:async_hooks";
+import {open, rename, stat} from "node:fs/promises";
 import path from "node:path";
 import type {GgufFileInfo} from "node-llama-cpp";
 
@@ -290,9 +291,85 @@ export interface PreparedDownload {
     readonly totalSize: number;
     /** Bytes already there from an earlier, interrupted run (resumed). */
     readonly downloadedSize: number;
+    /**
+     * Download. When `signal` aborts, the download is closed (its partial kept) and every request
+     * it still makes fails at once; the promise then settles within ipull's current retry pause
+     * (at most 5 s), so callers that must answer sooner should not wait for it.
+     */
     download(opts: {signal?: AbortSignal; onProgress?: (p: DownloadProgress) => void}): Promise<void>;
     /** Stop; keep (false) or delete (true) the partial `.ipull` file. */
     cancel(deleteTempFile: boolean): Promise<void>;
+}
+
+/** ipull's partial-file suffix. */
+const PARTIAL_SUFFIX = ".ipull";
+
+/*
+ * Stopping ipull. Its chunk loop retries a failed request up to 150 times with pauses of up to
+ * 5 s and never looks at its own "aborted" flag between tries, and a request still waiting for
+ * the server's headers is not tied to the abort: a download from a server that went away
+ * (connection refused or closed) or stopped answering (accepts, never replies) does not end when
+ * aborted - measured: still pending minutes later. Its requests go through the global fetch, so a
+ * download runs in an async context holding its AbortSignal, and fetch is wrapped while any
+ * download is active. In a stopped download's context a request in flight is aborted and a new
+ * one fails at once with an AbortError, on which ipull's chunk loop ends quietly. Preparing a
+ * download (learning the file's size) retries AbortErrors too, so there a new request gets an
+ * HTTP 499 answer instead, an HTTP error that ipull does not retry (in the chunk loop that would
+ * be an unhandled rejection inside ipull). Fetches outside these contexts pass through untouched.
+ */
+interface StopScope {
+    signal: AbortSignal;
+    /** How a request made after the stop fails; see above. */
+    after: "abort-error" | "http-499";
+}
+const downloadStop = new AsyncLocalStorage<StopScope>();
+let fetchBeforeWrap: typeof fetch | null = null;
+let activeDownloads = 0;
+
+const stoppableFetch: typeof fetch = (input, init) => {
+    const original = fetchBeforeWrap ?? fetch;
+    const scope = downloadStop.getStore();
+    if (scope == null) return original(input, init);
+    const stop = scope.signal;
+    if (stop.aborted) {
+        return scope.after === "http-499"
+            ? Promise.resolve(new Response(null, {status: 499, statusText: "download stopped by llmgen"}))
+            : Promise.reject(new DOMException("download stopped by llmgen", "AbortError"));
+    }
+    return original(input, {...init, signal: init?.signal != null ? AbortSignal.any([init.signal, stop]) : stop});
+};
+
+/** Run `fn` (which starts ipull requests) so that they stop with `signal`; see above. */
+function runStoppable<T>(scope: StopScope, fn: () => Promise<T>): Promise<T> {
+    if (activeDownloads++ === 0) {
+        fetchBeforeWrap = globalThis.fetch;
+        globalThis.fetch = stoppableFetch;
+    }
+    const done = () => {
+        if (--activeDownloads === 0) {
+            if (globalThis.fetch === stoppableFetch && fetchBeforeWrap != null) globalThis.fetch = fetchBeforeWrap;
+            fetchBeforeWrap = null;
+        }
+    };
+    let promise: Promise<T>;
+    try {
+        promise = downloadStop.run(scope, fn);
+    } catch (err) {
+        done();
+        throw err;
+    }
+    // Unwrap only once ipull's own loops have ended, which may be after the caller stopped waiting.
+    promise.then(done, done);
+    return promise;
+}
+
+async function sizeOf(p: string): Promise<number | null> {
+    try {
+        const st = await stat(p);
+        return st.isFile() ? st.size : null;
+    } catch {
+        return null;
+    }
 }
 
 /**
@@ -300,45 +377,80 @@ export interface PreparedDownload {
  * goes to `<file>.ipull` and is renamed to `<file>` only once complete; an existing partial file
  * is resumed. This contacts the server (to learn the size and name) but does not start the
  * transfer. Note: ipull retries network errors for a long time, so callers should check
- * reachability first and watch for stalls.
+ * reachability first and watch for stalls. `signal` stops the preparation's own requests (for a
+ * caller that gave up waiting).
  */
 export async function prepareDownload(opts: {
     uri: string;
     dirPath: string;
     fileName?: string;
     hfEndpoint?: string;
+    signal?: AbortSignal;
 }): Promise<PreparedDownload> {
     const {createModelDownloader} = await nodeLlamaCpp();
     let onProgress: ((p: DownloadProgress) => void) | undefined;
-    const downloader = await createModelDownloader({
-        modelUri: opts.uri,
-        dirPath: opts.dirPath,
-        fileName: opts.fileName,
-        showCliProgress: false,
-        skipExisting: true,
-        deleteTempFileOnCancel: false,
-        parallelDownloads: 4,
-        endpoints: opts.hfEndpoint != null ? {huggingFace: opts.hfEndpoint} : undefined,
-        onProgress: (status) => onProgress?.(status)
-    });
-    const files = downloader.filesInfo.map((f) => ({fileName: f.fileName, filePath: f.filePath}));
+    const create = () =>
+        createModelDownloader({
+            modelUri: opts.uri,
+            dirPath: opts.dirPath,
+            fileName: opts.fileName,
+            showCliProgress: false,
+            skipExisting: true,
+            deleteTempFileOnCancel: false,
+            parallelDownloads: 4,
+            endpoints: opts.hfEndpoint != null ? {huggingFace: opts.hfEndpoint} : undefined,
+            onProgress: (status) => onProgress?.(status)
+        });
+    const downloader = await (opts.signal != null ? runStoppable({signal: opts.signal, after: "http-499"}, create) : create());
+    const info = downloader.filesInfo;
+    const files = info.map((f) => ({fileName: f.fileName, filePath: f.filePath}));
     if (files.length === 0)
         files.push({fileName: downloader.entrypointFilename, filePath: downloader.entrypointFilePath});
+    const expectedSizes = new Map(info.map((f) => [f.filePath, f.totalSize]));
+
+    /**
+     * ipull renames the partial to the final name when it closes a download it believes complete,
+     * and it counts the last (shorter) chunk as a whole one: a download stopped while a middle
+     * chunk is unfinished can look complete and be renamed, holes and progress record included.
+     * Such a file is not complete (it is longer than the file, by the record ipull appends) and is
+     * renamed back, so that the next run resumes it.
+     */
+    const keepPartials = async () => {
+        for (const f of files) {
+            const expected = expectedSizes.get(f.filePath) ?? 0;
+            if (expected <= 0 || (await sizeOf(f.filePath + PARTIAL_SUFFIX)) != null) continue;
+            const size = await sizeOf(f.filePath);
+            if (size != null && size !== expected) await rename(f.filePath, f.filePath + PARTIAL_SUFFIX);
+        }
+    };
+    let closing: Promise<void> | undefined;
+    const close = (deleteTempFile: boolean): Promise<void> =>
+        (closing ??= (async () => {
+            await downloader.cancel({deleteTempFile});
+            if (!deleteTempFile) await keepPartials();
+        })());
+
     return {
         fileName: path.basename(downloader.entrypointFilePath),
         files,
         totalSize: downloader.totalSize,
         downloadedSize: downloader.downloadedSize,
         async download({signal, onProgress: handler}) {
+            if (signal?.aborted) throw signal.reason;
             onProgress = handler;
+            // The signal is not handed to node-llama-cpp: it would close the download without
+            // waiting, racing keepPartials. Closing here is awaited by cancel() (and only done once).
+            const onAbort = () => void close(false).catch(() => undefined);
+            signal?.addEventListener("abort", onAbort, {once: true});
             try {
-                await downloader.download({signal});
+                await (signal != null ? runStoppable({signal, after: "abort-error"}, () => downloader.download()) : downloader.download());
             } finally {
                 onProgress = undefined;
+                signal?.removeEventListener("abort", onAbort);
             }
         },
         async cancel(deleteTempFile) {
-            await downloader.cancel({deleteTempFile});
+            await close(deleteTempFile);
         }
     };
 }

@@ -2,6 +2,7 @@
 import {readdir, stat} from "node:fs/promises";
 import path from "node:path";
 import {CATALOGUE, DEFAULT_MODEL_NAME, findCatalogueEntryByFileName} from "./catalogue.js";
+import {modelsFolderExists} from "./dir.js";
 import {STAGING_DIR_NAME} from "./pull.js";
 import {inspectGgufFile} from "./verify.js";
 
@@ -69,13 +70,12 @@ export async function ggufFilesIn(dir: string): Promise<string[]> {
     return files;
 }
 
+/**
+ * The models folder's contents. A folder that does not exist yet is an empty listing; a file where
+ * the folder should be, or a folder that cannot be read, is a one-line RuntimeError.
+ */
 export async function listModels(dir: string): Promise<ModelsListing> {
-    let dirExists: boolean;
-    try {
-        dirExists = (await stat(dir)).isDirectory();
-    } catch {
-        dirExists = false;
-    }
+    const dirExists = await modelsFolderExists(dir);
     const models: LocalModel[] = [];
     for (const file of await ggufFilesIn(dir)) {
         const filePath = path.join(dir, file);

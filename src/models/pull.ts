@@ -3,24 +3,37 @@
  * nothing half-written ever looks like a model:
  *
  *  1. a file already there (and still valid) is not fetched again;
- *  2. the address is checked first (reachable? HTTP status? GGUF magic?) so errors come fast;
+ *  2. the models folder is checked to take new files, and the address (reachable? HTTP status?
+ *     GGUF magic?), so errors come fast;
  *  3. the download goes to `<models>/.llmgen-partial/<file>.ipull` (resumable), then
  *     `<models>/.llmgen-partial/<file>`;
  *  4. it is verified there: size and sha256 when known (the sha256 is always computed and reported),
  *     and always as a complete GGUF file;
  *  5. only then is it renamed into `<models>/<file>`. A failed check deletes the download; an
  *     interrupted or stalled download keeps its `.ipull` partial so the next run resumes.
+ *
+ * A stall (no new byte for the stall limit) or a cancel ends the pull within about a second, even
+ * while the downloader is still retrying a server that went away (see transfer()).
  */
 import {createHash} from "node:crypto";
+import {existsSync} from "node:fs";
 import {mkdir, open, readdir, readFile, rename, rm, rmdir, stat, statfs, unlink, writeFile} from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import {findLocalFileForUri, prepareDownload, type DownloadProgress, type PreparedDownload} from "../engine/modelFiles.js";
 import {RuntimeError, UsageError} from "../errors.js";
-import {catalogueNames, defaultEntry, findCatalogueEntry, findCatalogueEntryByUri, type CatalogueEntry} from "./catalogue.js";
-import {displayPath} from "./dir.js";
+import {
+    catalogueNames,
+    defaultEntry,
+    findCatalogueEntry,
+    findCatalogueEntryByFileName,
+    findCatalogueEntryByUri,
+    type CatalogueEntry
+} from "./catalogue.js";
+import {CHOOSE_ANOTHER, checkModelsFolderWritable, describeFsError, displayPath, ensureModelsFolder, notWritableReason} from "./dir.js";
 import {formatBytes, shortHash} from "./format.js";
 import {describeNetworkError, errorCode, httpStatusMessage, probeUrl} from "./probe.js";
-import {hfEndpoint, isHfUri, isHttpUrl, isModelUri, probeTarget} from "./uri.js";
+import {HF_URI_FORMATS, hfEndpoint, hfUriProblem, isHfUri, isHttpUrl, isModelUri, probeTarget} from "./uri.js";
 import {inspectGgufFile, isSha256, sha256File} from "./verify.js";
 
 /** Folder inside the models folder for downloads in progress. */
@@ -29,6 +42,12 @@ export const STAGING_DIR_NAME = ".llmgen-partial";
 const PARTIAL_SUFFIX = ".ipull";
 
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+/**
+ * How long a stopped (stalled or cancelled) download gets to close before pull reports and
+ * returns anyway. Closing is quick; what is not waited for is the downloader's own retry loop,
+ * which notices the stop only after its current pause (up to 5 s).
+ */
+const CLOSE_GRACE_MS = 2000;
 const DEFAULT_PROBE_TIMEOUT_MS = 20_000;
 /** Speed is measured over this window. */
 const SPEED_WINDOW_MS = 5000;
@@ -86,8 +105,16 @@ export interface PullTarget {
     sizeBytes: number | null;
 }
 
-/** What `llmgen pull [model]` means: default model, catalogue name, or URI. */
-export function pullTarget(spec: string | undefined, sha256?: string): PullTarget {
+/** What pull takes, for the usage errors. */
+const ACCEPTED = `https:// and http:// URLs, hf:<user>/<repo>[:<quant>], hf:<user>/<repo>/<file>.gguf or a catalogue name (see llmgen pull --help)`;
+
+/**
+ * What `llmgen pull [model]` means: default model, catalogue name, or URI. A malformed URI, an
+ * unsupported scheme or a file name is a UsageError (exit 2) before anything is fetched. With
+ * `where`, a file name is also looked up, to say whether it exists (and then to use it with -m)
+ * or not (and then what pull takes).
+ */
+export function pullTarget(spec: string | undefined, sha256?: string, where?: {modelsDir: string}): PullTarget {
     if (sha256 != null && !isSha256(sha256)) throw new UsageError(`--sha256 needs 64 hex digits, got ${JSON.stringify(sha256)}`);
     const expected = sha256?.toLowerCase() ?? null;
     const fromEntry = (entry: CatalogueEntry): PullTarget => {
@@ -109,12 +136,43 @@ export function pullTarget(spec: string | undefined, sha256?: string): PullTarge
     if (isModelUri(trimmed)) {
         const byUri = findCatalogueEntryByUri(trimmed);
         if (byUri != null) return fromEntry(byUri);
+        const problem = hfUriProblem(trimmed) ?? httpUrlProblem(trimmed);
+        if (problem != null) throw new UsageError(problem);
         return {name: trimmed, uri: trimmed, sha256: expected, sizeBytes: null};
     }
-    if (/[\\/]/.test(trimmed) || trimmed.toLowerCase().endsWith(".gguf"))
-        throw new UsageError(`pull fetches models by catalogue name, hf: URI or http(s) URL; to use the local file ${trimmed}, pass it with -m`);
+    const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(trimmed);
+    if (scheme?.[1] != null) throw new UsageError(`unsupported URL scheme ${JSON.stringify(scheme[1].toLowerCase())} in ${trimmed} — pull accepts ${ACCEPTED}`);
+    if (/[\\/]/.test(trimmed) || trimmed.toLowerCase().endsWith(".gguf")) {
+        if (where == null)
+            throw new UsageError(`pull fetches models by catalogue name, hf: URI or http(s) URL; to use the local file ${trimmed}, pass it with -m`);
+        throw localFileError(trimmed, where.modelsDir);
+    }
     throw new UsageError(
         `unknown model ${JSON.stringify(trimmed)}: not a catalogue name (${catalogueNames().join(", ")}), an hf: URI or an http(s) URL`
+    );
+}
+
+function httpUrlProblem(spec: string): string | null {
+    if (!isHttpUrl(spec)) return null;
+    let host = "";
+    try {
+        host = new URL(spec).hostname;
+    } catch {
+        // no host, or not a URL at all
+    }
+    return host !== "" ? null : `malformed URL ${JSON.stringify(spec)}: no host — pull accepts ${ACCEPTED}`;
+}
+
+/** pull was given a file name or path: it only downloads, so say where the file is, or that it is nowhere. */
+function localFileError(spec: string, modelsDir: string): UsageError {
+    const bare = !/[\\/]/.test(spec) && !spec.startsWith("~");
+    const asPath = path.resolve(spec === "~" || spec.startsWith("~/") ? path.join(os.homedir(), spec.slice(1)) : spec);
+    if (bare && existsSync(path.join(modelsDir, spec)))
+        return new UsageError(`${spec} is already in the models folder ${displayPath(modelsDir)}; pull only downloads — use it with -m ${spec}`);
+    if (existsSync(asPath)) return new UsageError(`${spec} is a local file; pull only downloads — use it with -m ${spec}`);
+    const entry = findCatalogueEntryByFileName(path.basename(spec));
+    return new UsageError(
+        `no such file: ${spec}${bare ? " (not here, not in the models folder)" : ""} — pull downloads a catalogue name${entry != null ? ` (did you mean ${entry.name}?)` : ""}, ${HF_URI_FORMATS.replace(" or ", ", ")} or an http(s) URL; see llmgen pull --help`
     );
 }
 
@@ -144,9 +202,8 @@ function fsErrorMessage(err: unknown, dir: string): string | null {
     if (code === "ENOSPC") return `disk full while writing to ${displayPath(dir)} (ENOSPC) — free some space and run the same command again`;
     if (code === "EDQUOT") return `disk quota exceeded in ${displayPath(dir)} (EDQUOT) — free some space and run the same command again`;
     if (code === "EACCES" || code === "EPERM" || code === "EROFS")
-        return `cannot write to the models folder ${displayPath(dir)} (${code}) — choose another with --models-dir or LLMGEN_MODELS_DIR`;
-    if (code === "ENOTDIR" || code === "EEXIST")
-        return `cannot create the models folder ${displayPath(dir)}: a file is in the way (${code}) — choose another with --models-dir or LLMGEN_MODELS_DIR`;
+        return `cannot write to the models folder ${displayPath(dir)}: ${notWritableReason(err)} — ${CHOOSE_ANOTHER}`;
+    if (code === "ENOTDIR" || code === "EEXIST") return `cannot write to the models folder ${displayPath(dir)}: a file is in the way (${code}) — ${CHOOSE_ANOTHER}`;
     return null;
 }
 
@@ -163,24 +220,27 @@ function downloadErrorMessage(err: unknown, url: string, dir: string): string {
     return `download failed: ${message.split("\n")[0]}`;
 }
 
-async function ensureModelsDir(dir: string): Promise<void> {
-    try {
-        await mkdir(dir, {recursive: true});
-        const st = await stat(dir);
-        if (!st.isDirectory()) throw Object.assign(new Error("not a directory"), {code: "ENOTDIR"});
-    } catch (err) {
-        throw new RuntimeError(fsErrorMessage(err, dir) ?? `cannot create the models folder ${displayPath(dir)}: ${String(err)}`);
-    }
-}
-
+/**
+ * The staging folder in the (existing) models folder, and a check that the models folder itself
+ * takes new files, so that a download never starts only to fail when it is moved into place.
+ * Not mkdir's recursive mode: it loops forever where mkdir answers ENOENT (/proc).
+ */
 async function ensureStagingDir(dir: string, staging: string): Promise<void> {
     try {
-        await mkdir(staging, {recursive: true});
+        await mkdir(staging);
+    } catch (err) {
+        if (errorCode(err) !== "EEXIST")
+            throw new RuntimeError(`cannot write to the models folder ${displayPath(dir)}: ${notWritableReason(err)} — ${CHOOSE_ANOTHER}`);
+        if (!(await stat(staging)).isDirectory())
+            throw new RuntimeError(`cannot write to the models folder ${displayPath(dir)}: ${displayPath(staging)} is a file, not a folder — remove it`);
+    }
+    try {
         const ignore = path.join(staging, ".gitignore");
         if (!(await exists(ignore))) await writeFile(ignore, "# llmgen downloads in progress\n*\n");
     } catch (err) {
-        throw new RuntimeError(fsErrorMessage(err, dir) ?? `cannot write to the models folder ${displayPath(dir)}: ${String(err)}`);
+        throw new RuntimeError(`cannot write to the models folder ${displayPath(dir)}: ${notWritableReason(err)} — ${CHOOSE_ANOTHER}`);
     }
+    await checkModelsFolderWritable(dir);
 }
 
 /** One pull of one URI at a time, across processes. */
@@ -375,27 +435,47 @@ async function transfer(
             etaSeconds: total > 0 && speed > 0 ? (total - best) / speed : Infinity
         });
     };
+    // A stop (stall or Ctrl-C) ends the wait at once: the downloader may take long to notice.
+    const downloading = prepared.download({signal: controller.signal, onProgress});
+    downloading.catch(() => undefined);
+    let onStop: (() => void) | undefined;
+    const stopped = new Promise<void>((resolve) => {
+        onStop = resolve;
+        if (controller.signal.aborted) resolve();
+        else controller.signal.addEventListener("abort", onStop, {once: true});
+    });
     try {
-        await prepared.download({signal: controller.signal, onProgress});
+        await Promise.race([downloading, stopped]);
     } catch (err) {
         if (!controller.signal.aborted) throw new RuntimeError(downloadErrorMessage(err, opts.url, opts.dir));
     } finally {
         clearInterval(timer);
         opts.signal?.removeEventListener("abort", onUserAbort);
+        if (onStop != null) controller.signal.removeEventListener("abort", onStop);
     }
     if (!controller.signal.aborted) return;
-    await prepared.cancel(false).catch(() => undefined);
-    const at = total > 0 ? `${formatBytes(best)} of ${formatBytes(total)}` : formatBytes(best);
+    // Close it, keeping the partial; bounded, so that a stop is always answered promptly.
+    await settleWithin(prepared.cancel(false), CLOSE_GRACE_MS);
+    // ipull counts a file's last, shorter chunk as a whole one, so its figure can reach the total
+    // with a middle chunk unfinished: say so rather than "12 MB of 12 MB".
+    const at = total <= 0 ? `at ${formatBytes(best)}` : best < total ? `at ${formatBytes(best)} of ${formatBytes(total)}` : `with part of ${formatBytes(total)} still missing`;
     // ipull saves whole chunks (5 MiB) only: an early stop may leave nothing to resume from.
     const kept = (await Promise.all(prepared.files.map((f) => exists(f.filePath + PARTIAL_SUFFIX)))).some(Boolean);
     const next = kept ? "the partial download is kept; run the same command again to resume" : "run the same command again to retry";
     if (stalled) {
         const free = await opts.diskFree(opts.dir).catch(() => Infinity);
         if (free < DISK_MARGIN_BYTES)
-            throw new RuntimeError(`disk full: the download stopped at ${at} with ${formatBytes(free)} free in ${displayPath(opts.dir)} — free some space and run the same command again`);
-        throw new RuntimeError(`download stalled: no data for ${Math.round(opts.stallMs / 1000)} s at ${at} (connection lost?) — ${next}`);
+            throw new RuntimeError(`disk full: the download stopped ${at} with ${formatBytes(free)} free in ${displayPath(opts.dir)} — free some space and run the same command again`);
+        throw new RuntimeError(`download stalled: no data for ${Math.round(opts.stallMs / 1000)} s ${at} (connection lost?) — ${next}`);
     }
-    throw new DownloadCancelledError(`download cancelled at ${at} — ${kept ? "the partial download is kept; run the same command again to resume" : "nothing was kept"}`);
+    throw new DownloadCancelledError(`download cancelled ${at} — ${kept ? "the partial download is kept; run the same command again to resume" : "nothing was kept"}`);
+}
+
+/** Wait for `promise` (ignoring its outcome) at most `ms`. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
 }
 
 /** Fetch a model into the models folder; see the file comment for the guarantees. */
@@ -411,8 +491,8 @@ export async function pullModel(spec: string | undefined, opts: PullOptions): Pr
 }
 
 async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): Promise<PullResult> {
-    const target = pullTarget(spec, opts.sha256);
     const dir = path.resolve(opts.modelsDir);
+    const target = pullTarget(spec, opts.sha256, {modelsDir: dir});
     const emit = opts.onEvent ?? (() => undefined);
     const endpoint = hfEndpoint(opts.hfEndpoint);
     const stallMs = opts.stallTimeoutMs ?? stallTimeoutFromEnv() ?? DEFAULT_STALL_TIMEOUT_MS;
@@ -421,7 +501,7 @@ async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): 
     const signal = opts.signal;
     if (signal?.aborted) throw cancelledError(signal);
 
-    await ensureModelsDir(dir);
+    await ensureModelsFolder(dir);
 
     // 1. Already here? (no network needed)
     const checked = new Set<string>();
@@ -439,34 +519,46 @@ async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): 
         }
     }
 
-    // 2. Check the address before the downloader's long retries can start.
-    const probe = probeTarget(target.uri, endpoint);
-    const answer = await probeUrl(probe.url, {timeoutMs: probeMs, signal, expectFile: probe.isFile});
-    if (probe.isFile && !answer.authRequired) {
-        const head = answer.head ?? Buffer.alloc(0);
-        if (head.length === 0) throw new RuntimeError(`${probe.url} sent an empty answer — not a GGUF file`);
-        if (head.length >= 4 && head.toString("latin1", 0, 4) !== "GGUF") {
-            const probeInspection = describeHead(head);
-            throw new RuntimeError(`${probe.url} is not a GGUF file (${probeInspection}) — nothing was downloaded`);
-        }
-    }
-
-    // 3. Stage and lock.
+    // 2. Stage and lock: a folder that cannot take the download is said before any network use.
     const staging = path.join(dir, STAGING_DIR_NAME);
     await ensureStagingDir(dir, staging);
     const release = await acquireLock(staging, target.uri, dir);
     try {
-        const prepare = () =>
-            withDeadline(
-                prepareDownload({uri: target.uri, dirPath: staging, fileName: target.fileName, hfEndpoint: endpoint}),
+        // 3. Check the address before the downloader's long retries can start.
+        const probe = probeTarget(target.uri, endpoint);
+        const answer = await probeUrl(probe.url, {timeoutMs: probeMs, signal, expectFile: probe.isFile});
+        if (probe.isFile && !answer.authRequired) {
+            const head = answer.head ?? Buffer.alloc(0);
+            if (head.length === 0) throw new RuntimeError(`${probe.url} sent an empty answer — not a GGUF file`);
+            if (head.length >= 4 && head.toString("latin1", 0, 4) !== "GGUF") {
+                const probeInspection = describeHead(head);
+                throw new RuntimeError(`${probe.url} is not a GGUF file (${probeInspection}) — nothing was downloaded`);
+            }
+        }
+
+        const prepare = () => {
+            // Stops the preparation's requests once it is no longer waited for (deadline or Ctrl-C).
+            const giveUp = new AbortController();
+            return withDeadline(
+                prepareDownload({
+                    uri: target.uri,
+                    dirPath: staging,
+                    fileName: target.fileName,
+                    hfEndpoint: endpoint,
+                    signal: signal != null ? AbortSignal.any([signal, giveUp.signal]) : giveUp.signal
+                }),
                 probeMs,
                 signal,
-                () => new RuntimeError(`no answer from ${new URL(probe.url).host} within ${Math.round(probeMs / 1000)} s — check your network connection`),
+                () => {
+                    giveUp.abort();
+                    return new RuntimeError(`no answer from ${new URL(probe.url).host} within ${Math.round(probeMs / 1000)} s — check your network connection`);
+                },
                 (late) => void late.cancel(false).catch(() => undefined)
             ).catch((err: unknown) => {
                 if (signal?.aborted) throw cancelledError(signal);
                 throw new RuntimeError(downloadErrorMessage(err, probe.url, dir));
             });
+        };
         let prepared = await prepare();
         if (opts.force) {
             const leftovers = await Promise.all(prepared.files.flatMap((f) => [exists(f.filePath), exists(f.filePath + PARTIAL_SUFFIX)]));
@@ -547,8 +639,15 @@ async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): 
         let finalMain = finalPath;
         for (const f of prepared.files) {
             const destination = f === main ? finalPath : path.join(dir, f.fileName);
-            await fsyncFile(f.filePath);
-            await rename(f.filePath, destination);
+            try {
+                await fsyncFile(f.filePath);
+                await rename(f.filePath, destination);
+            } catch (err) {
+                // The checked file stays in the staging folder: the next run checks it again and moves it.
+                throw new RuntimeError(
+                    `cannot move ${f.fileName} into the models folder ${displayPath(dir)}: ${describeFsError(err)} — it is kept, checked, in ${displayPath(staging)}; run the same command again once the folder can be written`
+                );
+            }
             if (f === main) finalMain = destination;
         }
         return {

@@ -16,6 +16,32 @@ export function isHfUri(spec: string): boolean {
     return HF_PREFIXES.some((p) => s.startsWith(p));
 }
 
+/** What `llmgen pull` accepts besides a catalogue name, for messages. */
+export const HF_URI_FORMATS = "hf:<user>/<repo>[:<quant>] or hf:<user>/<repo>/<file>.gguf";
+
+/**
+ * Why a Hugging Face URI is malformed, or null when it has the shape node-llama-cpp resolves:
+ * `hf:<user>/<repo>`, `hf:<user>/<repo>:<quant>`, `hf:<user>/<repo>/<path>/<file>[#branch]`
+ * (any of the prefixes). Not a Hugging Face URI at all: null.
+ */
+export function hfUriProblem(spec: string): string | null {
+    const s = spec.trim();
+    const prefix = HF_PREFIXES.find((p) => s.startsWith(p));
+    if (prefix == null) return null;
+    const rest = s.slice(prefix.length);
+    const [user = "", model, ...pathParts] = rest.split("/");
+    const [repo = "", ...tag] = (model ?? "").split(":");
+    const filePath = pathParts.join("/");
+    const wellFormed =
+        user !== "" &&
+        repo !== "" &&
+        !/\s/.test(rest) &&
+        // a :quant tag names a repository's file itself: nothing may follow it
+        (tag.length === 0 || filePath === "") &&
+        (pathParts.length === 0 || filePath === "" || !filePath.split("/").includes(""));
+    return wellFormed ? null : `malformed Hugging Face URI ${JSON.stringify(s)}: expected ${HF_URI_FORMATS} (or an https:// URL)`;
+}
+
 /** A model URI or URL (as opposed to a path or a catalogue name). */
 export function isModelUri(spec: string): boolean {
     return isHttpUrl(spec) || isHfUri(spec);

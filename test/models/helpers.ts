@@ -3,6 +3,7 @@
  * slow bodies), temporary folders, a GGUF writer for large valid files, and file listings.
  * Nothing here reaches beyond the loopback interface.
  */
+import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
 import {createHash} from "node:crypto";
 import fs from "node:fs";
@@ -11,6 +12,8 @@ import type {AddressInfo} from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+
+import {BIN, ROOT} from "../support/paths.js";
 
 export {fixture, STORIES, TINY_RANDOM, ROOT} from "../support/paths.js";
 
@@ -26,6 +29,23 @@ export interface ServeOptions {
     /** Pause this long after each chunk (ms). */
     slowMs?: number;
     chunkSize?: number;
+    /**
+     * The server dies mid-download: the data request whose range holds this absolute offset gets the
+     * bytes before it, then `afterCut` happens, and from then on every new request meets a dead
+     * server (requests already being served finish normally). `revive()` brings it back, for good.
+     */
+    cutAt?: number;
+    /**
+     * How it dies: "hang" stops sending but keeps every connection open (and answers nothing new),
+     * "close" closes the connection (and every new one at once), "refuse" closes it and stops
+     * listening (connection refused). Default "hang".
+     */
+    afterCut?: "hang" | "close" | "refuse";
+    /**
+     * Advertise a file of this many bytes (content-length, content-range) whatever `data` holds:
+     * shorter sends a truncated file as if complete; longer sends what there is, then closes.
+     */
+    claimLength?: number;
 }
 
 export interface FileServer {
@@ -34,6 +54,10 @@ export interface FileServer {
     url(pathname: string): string;
     /** "METHOD /path range" for each request. */
     requests: string[];
+    /** Resolves with Date.now() when the `cutAt` cut has happened. */
+    cut: Promise<number>;
+    /** After a cut: serve normally again, on the same port. */
+    revive(): Promise<void>;
     close(): Promise<void>;
 }
 
@@ -42,28 +66,45 @@ export async function serveBytes(data: Buffer, opts: ServeOptions = {}): Promise
     const requests: string[] = [];
     const ranges = opts.ranges ?? true;
     const chunk = opts.chunkSize ?? 64 * 1024;
+    const afterCut = opts.afterCut ?? "hang";
+    const size = opts.claimLength ?? data.length;
     let dropped = false;
+    let dead = false;
+    let wasCut = false;
+    let listening = true;
+    let markCut: (at: number) => void = () => undefined;
+    const cut = new Promise<number>((resolve) => (markCut = resolve));
+    /** Connections held open by a hung server, released on revive/close. */
+    const hung = new Set<http.ServerResponse>();
+    const die = (res: http.ServerResponse) => {
+        if (afterCut === "hang") hung.add(res);
+        else res.socket?.destroy();
+    };
     const server = http.createServer((req, res) => {
         void (async () => {
             requests.push(`${req.method} ${req.url} ${req.headers.range ?? ""}`.trim());
+            if (dead) {
+                die(res);
+                return;
+            }
             if (opts.status != null) {
                 res.writeHead(opts.status, {"content-type": "text/plain"});
                 res.end(`status ${opts.status}`);
                 return;
             }
             let start = 0;
-            let end = data.length - 1;
+            let end = size - 1;
             const headers: http.OutgoingHttpHeaders = {"content-type": "application/octet-stream"};
             if (ranges) headers["accept-ranges"] = "bytes";
             const m = ranges && req.headers.range != null ? /bytes=(\d+)-(\d*)/.exec(req.headers.range) : null;
             if (m != null) {
                 start = Number(m[1]);
                 if (m[2] !== "" && m[2] != null) end = Math.min(Number(m[2]), end);
-                headers["content-range"] = `bytes ${start}-${end}/${data.length}`;
+                headers["content-range"] = `bytes ${start}-${end}/${size}`;
                 headers["content-length"] = end - start + 1;
                 res.writeHead(206, headers);
             } else {
-                headers["content-length"] = data.length;
+                headers["content-length"] = size;
                 res.writeHead(200, headers);
             }
             if (req.method === "HEAD") {
@@ -72,6 +113,8 @@ export async function serveBytes(data: Buffer, opts: ServeOptions = {}): Promise
             }
             // A probe asks for the first bytes only; never drop it.
             const isProbe = m != null && end - start < 1024;
+            // The server dies once; after revive() it serves everything.
+            const cutHere = !isProbe && !wasCut && opts.cutAt != null && start <= opts.cutAt && opts.cutAt <= end;
             for (let p = start; p <= end; p += chunk) {
                 const e = Math.min(end + 1, p + chunk);
                 const mayDrop = !isProbe && (!opts.dropOnce || (m != null && !dropped));
@@ -82,23 +125,65 @@ export async function serveBytes(data: Buffer, opts: ServeOptions = {}): Promise
                     res.socket?.destroy();
                     return;
                 }
-                if (!res.write(data.subarray(p, e))) await new Promise((r) => res.once("drain", r));
+                if (cutHere && opts.cutAt != null && e > opts.cutAt) {
+                    if (opts.cutAt > p) res.write(data.subarray(p, opts.cutAt));
+                    await new Promise((r) => setTimeout(r, 20));
+                    dead = true;
+                    wasCut = true;
+                    markCut(Date.now());
+                    die(res);
+                    if (afterCut === "refuse") {
+                        listening = false;
+                        server.close();
+                    }
+                    return;
+                }
+                if (p >= data.length) break;
+                if (!res.write(data.subarray(p, Math.min(e, data.length)))) await new Promise((r) => res.once("drain", r));
                 if (opts.slowMs) await new Promise((r) => setTimeout(r, opts.slowMs));
                 if (res.destroyed) return;
+            }
+            // Claimed more than there is: the connection closes short of the promised length.
+            if (end + 1 > data.length) {
+                await new Promise((r) => setTimeout(r, 20));
+                res.socket?.destroy();
+                return;
             }
             res.end();
         })();
     });
+    // A closed-down ("close") dead server drops every new connection at once.
+    server.on("connection", (socket) => {
+        if (dead && afterCut === "close") socket.destroy();
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
+    const releaseHung = () => {
+        for (const res of hung) res.socket?.destroy();
+        hung.clear();
+    };
     return {
         port,
         url: (pathname) => `http://127.0.0.1:${port}${pathname}`,
         requests,
+        cut,
+        revive: async () => {
+            releaseHung();
+            dead = false;
+            if (!listening) {
+                await new Promise<void>((resolve, reject) => {
+                    server.once("error", reject);
+                    server.listen(port, "127.0.0.1", () => resolve());
+                });
+                listening = true;
+            }
+        },
         close: () =>
             new Promise<void>((resolve) => {
+                releaseHung();
                 server.closeAllConnections();
-                server.close(() => resolve());
+                if (!listening) resolve();
+                else server.close(() => resolve());
             })
     };
 }
@@ -208,4 +293,64 @@ export function runEntry(args: string[], env: Record<string, string | undefined>
             resolve({code, stdout, stderr});
         });
     });
+}
+
+export interface TimedRun extends EntryResult {
+    signal: NodeJS.Signals | null;
+    /** Date.now() when the child was started and when it exited. */
+    startedAt: number;
+    exitedAt: number;
+    /** exitedAt - startedAt */
+    ms: number;
+    /** Date.now() when SIGINT was sent, if it was. */
+    sigintAt: number | null;
+}
+
+/**
+ * Run the real `bin/llmgen.js` (not the test entry: how the process ends is part of what is tested)
+ * with a hard timeout, timing it. `sigint`, when given, is awaited and then one SIGINT is sent.
+ */
+export function runLlmgen(
+    args: string[],
+    opts: {env?: Record<string, string | undefined>; timeoutMs?: number; sigint?: Promise<unknown>} = {}
+): Promise<TimedRun> {
+    return new Promise((resolve, reject) => {
+        const merged: Record<string, string | undefined> = {...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...opts.env};
+        for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+        const startedAt = Date.now();
+        const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, env: merged as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"]});
+        let stdout = "";
+        let stderr = "";
+        let sigintAt: number | null = null;
+        let exited = false;
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+        void opts.sigint?.then(() => {
+            if (exited) return;
+            sigintAt = Date.now();
+            child.kill("SIGINT");
+        });
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            exited = true;
+            const exitedAt = Date.now();
+            clearTimeout(timer);
+            resolve({code, signal, stdout, stderr, startedAt, exitedAt, ms: exitedAt - startedAt, sigintAt});
+        });
+    });
+}
+
+/** The `llmgen:` lines of a run's stderr (errors; progress lines do not start so). */
+export function errorLines(stderr: string): string[] {
+    return stderr.split("\n").filter((l) => l.startsWith("llmgen:"));
+}
+
+/** A failed run said one thing, once: one `llmgen:` line, no stack trace, no "unexpected error" hint. */
+export function assertOneErrorLine(r: {stderr: string}, pattern: RegExp, what: string): void {
+    const lines = errorLines(r.stderr);
+    assert.equal(lines.length, 1, `${what}: one llmgen: line, got:\n${r.stderr}`);
+    assert.match(lines[0] ?? "", pattern, what);
+    assert.doesNotMatch(r.stderr, /^\s+at .+[(:]\d+/m, `${what}: no stack trace`);
+    assert.doesNotMatch(r.stderr, /unexpected error/, `${what}: a known failure, not an unexpected one`);
 }

@@ -240,7 +240,7 @@ describe("pull by URL from a local server", () => {
         server = await serveFile(STORIES());
         await assert.rejects(
             pullModel(server.url("/stories260K.gguf"), {modelsDir: path.join(blocker, "models")}),
-            runtimeError(/^cannot create the models folder .*a file is in the way \((ENOTDIR|EEXIST)\) — choose another with --models-dir or LLMGEN_MODELS_DIR/)
+            runtimeError(/^cannot create the models folder .*a-file\/models: .*a-file is a file, not a folder — choose another with --models-dir or LLMGEN_MODELS_DIR$/)
         );
     });
 });

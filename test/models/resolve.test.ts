@@ -4,7 +4,7 @@ import path from "node:path";
 import {afterEach, beforeEach, describe, it} from "node:test";
 import {RuntimeError} from "../../src/errors.js";
 import {resolveModel} from "../../src/models/resolve.js";
-import {STORIES, TINY_RANDOM, closedPort, makeGguf, removeDir, runEntry, serveFile, tempDir} from "./helpers.js";
+import {ROOT, STORIES, TINY_RANDOM, closedPort, makeGguf, removeDir, runEntry, serveFile, tempDir} from "./helpers.js";
 
 const ENV_KEYS = ["LLMGEN_MODEL", "LLMGEN_MODELS_DIR", "HF_ENDPOINT", "MODEL_ENDPOINT"] as const;
 
@@ -110,13 +110,15 @@ describe("resolveModel", () => {
         assert.equal((await resolveModel(undefined, {interactive: false})).path, path.join(dir, "only.gguf"));
     });
 
-    it("without any model and not on a terminal says exactly which command fetches one", async () => {
-        await assert.rejects(
-            resolveModel(undefined, {modelsDir: dir, interactive: false}),
-            oneLine(/^no model found in .*models; fetch one with: llmgen pull --models-dir \/\S*models \(the default model, stories15M, 19\.1 MB\)$/)
-        );
+    it("without any model uses the built-in demo model, on a terminal or not", async () => {
+        for (const interactive of [false, true]) {
+            const r = await resolveModel(undefined, {modelsDir: dir, interactive});
+            assert.equal(r.path, path.join(ROOT, "assets", "stories260K.gguf"));
+            assert.equal(r.builtin, true);
+            assert.equal(r.name, "stories260K");
+        }
         process.env.LLMGEN_MODELS_DIR = path.join(root, "empty");
-        await assert.rejects(resolveModel(undefined, {interactive: false}), oneLine(/fetch one with: llmgen pull \(the default model/));
+        assert.equal((await resolveModel(undefined, {interactive: false})).builtin, true);
     });
 
     it("a catalogue model that is not downloaded: names the pull command", async () => {
@@ -155,14 +157,14 @@ describe("resolveModel", () => {
         }
     });
 
-    it("on a terminal, a failed pull of the default says which command fetches it later", async () => {
+    it("on a terminal with no model, nothing is downloaded: the built-in model runs", async () => {
         const server = await serveFile(STORIES(), {status: 404});
         try {
             const out = await runEntry(["resolve", "--models-dir", dir, "--interactive"], {HF_ENDPOINT: server.url("/")});
-            assert.equal(out.code, 1);
-            assert.equal(out.stdout, "");
-            assert.match(out.stderr, /downloading the default model stories15M \(19\.1 MB, MIT\)/);
-            assert.match(out.stderr, /^llmgen: cannot download stories15M: not found \(HTTP 404\).* — fetch it later with: llmgen pull --models-dir/m);
+            assert.equal(out.code, 0, out.stderr);
+            assert.deepEqual(JSON.parse(out.stdout), {path: path.join(ROOT, "assets", "stories260K.gguf"), name: "stories260K", architecture: "llama", pulled: false, builtin: true});
+            assert.equal(out.stderr, "");
+            assert.deepEqual(server.requests, [], "no request reached the hub");
             assert.deepEqual(fs.readdirSync(dir), []);
         } finally {
             await server.close();
