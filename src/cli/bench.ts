@@ -21,7 +21,7 @@ import {logSumExp} from "../generate/logprobs.js";
 import {runSampling} from "../generate/sample.js";
 import {Candidates, createRng, parseStrategy, type Sampler, type StepContext, type Strategy} from "../sampling/index.js";
 import {outputStyle} from "./io.js";
-import {addModelOptions, engineSettings, intAtLeast, parseNumber, type ModelFlags} from "./options.js";
+import {addModelOptions, addOutputOptions, collect, engineSettings, intAtLeast, parseNumber, parseSamples, samplesOption, type ModelFlags} from "./options.js";
 import {decorate, openEngine} from "./session.js";
 import {writeOut} from "./stdout.js";
 
@@ -126,24 +126,24 @@ export interface ChainBench {
 export function benchCommand(): Command {
     const cmd = new Command("bench")
         .description("measure llmgen's generation speed against node-llama-cpp's native sampling (fast and public logits routes), plus a sampler-chain micro-benchmark");
-    addModelOptions(cmd)
+    cmd
         .option("-s, --strategy <chain>", "strategy to measure: a sampler chain (e.g. \"top-p=0.9\"), greedy, or beam=K", BENCH_DEFAULTS.strategy)
         .option("--tokens <n>", "tokens generated per run (end-of-generation ignored)", String(BENCH_DEFAULTS.tokens))
         .option("--runs <r>", "measured runs per variant, interleaved (after one warm-up run each)", String(BENCH_DEFAULTS.runs))
-        .option("--samples <n>", "parallel samples per run (a sampling strategy; one batched decode per step)", "1")
+        .addOption(samplesOption("parallel samples per run (a sampling strategy; one batched decode per step)"))
         .option("--prompt <text>", "the prompt", BENCH_DEFAULTS.prompt)
         .option("--seed <n>", "seed for every run (native and llmgen)", String(BENCH_DEFAULTS.seed))
         .option("--no-generation", "skip the generation benchmark (chain micro-benchmark only; no model needed)")
         .option("--no-chain", "skip the sampler-chain micro-benchmark")
         .option("--chain-vocab <sizes>", "vocabulary sizes for the chain micro-benchmark, comma-separated", BENCH_DEFAULTS.chainVocab)
         .option("--chain-steps <n>", "measured steps per chain micro-benchmark row", String(BENCH_DEFAULTS.chainSteps))
-        .option("--chain-spec <chain>", "a chain to micro-benchmark (repeatable; default: the target chains)", (v: string, prev: string[] = []) => [...prev, v])
-        .option("--json", "one JSON object on stdout");
+        .option("--chain-spec <chain>", "a chain to micro-benchmark (repeatable; default: the target chains)", collect, []);
+    addOutputOptions(addModelOptions(cmd), "one JSON object on stdout");
     return cmd.action(async (flags: BenchFlags) => {
         const style = outputStyle({color: flags.color});
         const tokens = parseNumber("--tokens", flags.tokens, intAtLeast(1, 1 << 20), "an integer ≥ 1")!;
         const runs = parseNumber("--runs", flags.runs, intAtLeast(1, 1000), "an integer from 1 to 1000")!;
-        const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
+        const samples = parseSamples(flags.samples);
         const seed = parseNumber("--seed", flags.seed, intAtLeast(0, 4294967295), "an integer from 0 to 4294967295")!;
         const chainSteps = parseNumber("--chain-steps", flags.chainSteps, intAtLeast(10, 1 << 20), "an integer ≥ 10")!;
         const chainVocab = flags.chainVocab.split(",").map((v) => parseNumber("--chain-vocab", v, intAtLeast(2, 1 << 21), "comma-separated integers from 2 to 2097152")!);

@@ -22,7 +22,7 @@ import {explainStep} from "../metrics/distribution.js";
 import {renderExplain, type ExplainReport} from "../report/explain.js";
 import {checkStrategyForModel, createChain, isValidSeed, parseStrategy, randomSeed, createRng, type Strategy} from "../sampling/index.js";
 import {info, outputStyle, type OutputStyle} from "./io.js";
-import {addModelOptions, addSamplingOptions, engineSettings, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
+import {addModelOptions, addOutputOptions, addSamplingOptions, engineSettings, HELP_GROUPS, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
 import {interruptHandling, openEngine} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
@@ -56,10 +56,10 @@ interface Turn {
 
 export function chatCommand(setExit: (code: number) => void): Command {
     const cmd = new Command("chat")
-        .description("talk to a chat model in its own chat template, every reply chosen by llmgen's sampler chain (KV cache kept across turns); reads turns from stdin when it is not a terminal")
-        .option("--system <text>", "system message")
-        .option("--json", "without a terminal: NDJSON events per turn (prompt, tokens, done)");
-    addModelOptions(addSamplingOptions(cmd));
+        .description("talk to a chat model in its own chat template, every reply chosen by llmgen's sampler chain (KV cache kept across turns); reads turns from stdin when it is not a terminal");
+    addSamplingOptions(addModelOptions(cmd));
+    cmd.optionsGroup(HELP_GROUPS.chat).option("--system <text>", "system message");
+    addOutputOptions(cmd, "without a terminal: NDJSON events per turn (tokens, done)");
     return cmd.action(async (flags: ChatCommandFlags) => {
         setExit(await chatAction(flags));
     });

@@ -7,7 +7,7 @@
 import {Command, Option} from "commander";
 import ora, {type Ora} from "ora";
 import type {Engine} from "../engine/engine.js";
-import {RuntimeError, UsageError} from "../errors.js";
+import {UsageError} from "../errors.js";
 import {decode} from "../generate/decode.js";
 import type {TokenEvent} from "../generate/sample.js";
 import {strategyMetrics} from "../metrics/strategy.js";
@@ -18,11 +18,11 @@ import {probabilityLegend} from "../report/tint.js";
 import type {CompareReport, SampleRecord, StrategyRecord, TokenRecord} from "../report/types.js";
 import {checkStrategyForModel, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
-import {info, outputStyle} from "./io.js";
+import {info, outputStyle, outputWidth} from "./io.js";
 import {
-    addChatOptions, addModelOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, runSettings, type ChatFlags, type ModelFlags, type SamplingFlags
+    addChatOptions, addModelOptions, addOutputOptions, checkChatFlags, collect, parseSamples, samplesOption, engineSettings, intAtLeast, parseNumber, runSettings, type ChatFlags, type ModelFlags, type SamplingFlags
 } from "./options.js";
-import {decorate, interruptHandling, openEngine, preparePrompt, readPrompt, requirePrompt} from "./session.js";
+import {decorate, InterruptedError, interruptHandling, openEngine, preparePrompt, readPrompt, requirePrompt} from "./session.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
 import {writeOut} from "./stdout.js";
 
@@ -47,38 +47,26 @@ export interface CompareFlags extends ModelFlags, ChatFlags {
     parallel?: string;
 }
 
-function collect(value: string, previous: string[]): string[] {
-    return [...previous, value];
-}
-
 export function compareCommand(): Command {
     const cmd = new Command("compare")
         .description("run several strategies on one prompt (one model load, one seed, parallel sequences) and compare their outputs and measured statistics")
         .argument("[prompt]", "the prompt (default: read from stdin when it is piped)")
         .option("-s, --strategy <chain>", `a strategy to compare, repeatable: a sampler chain ("temp=0.7,top-p=0.9"), greedy, random or beam=K (default: ${DEFAULT_COMPARE_STRATEGIES.join(" ")})`, collect, [])
-        .option("--samples <n>", "samples per sampling strategy (greedy and beam search are deterministic and run once)", "1")
+        .addOption(samplesOption("samples per sampling strategy (greedy and beam search are deterministic and run once)"))
         .option("-n, --max-tokens <n>", "stop each sample after n generated tokens", String(DEFAULT_COMPARE_MAX_TOKENS))
         .option("--seed <n>", "random seed 0..4294967295, the same for every strategy (default: random, reported)")
         .option("--stop <text>", "stop a sample when this text is generated (not printed); repeatable", collect, [])
         .option("--ignore-eos", "do not stop at end-of-generation tokens")
         .option("--length-penalty <a>", "beam score = sum of log-probs / length^a", "1.0")
-        .option("--json", "one JSON document: per strategy the spec, every sample's text, tokens and stop reason, and the metrics")
-        .option("--html <file>", "also write a self-contained HTML report (tokens coloured by probability, alternatives on hover, charts)")
-        .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model").choices(["prob", "none"]).default("none"))
         .option("--parallel <n>", `at most n sequences decoded side by side (default: every sample and beam at once, up to ${DEFAULT_PARALLEL})`);
     addChatOptions(addModelOptions(cmd));
+    addOutputOptions(cmd, "one JSON document: per strategy the spec, every sample's text, tokens and stop reason, and the metrics")
+        .option("--html <file>", "also write a self-contained HTML report (tokens coloured by probability, alternatives on hover, charts)")
+        .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model").choices(["prob", "none"]).default("none"));
     cmd.action(async (prompt: string | undefined, flags: CompareFlags) => {
         await compareAction(prompt, flags);
     });
     return cmd;
-}
-
-/** An interrupted run (Ctrl-C, SIGTERM…): what was generated is printed, then the command exits 128 + the signal. */
-export class InterruptedError extends RuntimeError {
-    constructor(exitCode = 130) {
-        super("interrupted (the output above is partial)");
-        (this as {exitCode: number}).exitCode = exitCode;
-    }
 }
 
 /**
@@ -192,14 +180,6 @@ export async function runCompare(engine: Engine, opts: CompareRunOptions): Promi
     };
 }
 
-/** The width to lay out for: COLUMNS when set, else the terminal's; piped output is not reflowed. */
-export function outputWidth(stdoutTTY: boolean): number {
-    const env = Number(process.env.COLUMNS);
-    if (Number.isInteger(env) && env > 0) return env;
-    if (stdoutTTY) return process.stdout.columns && process.stdout.columns > 0 ? process.stdout.columns : 80;
-    return Infinity;
-}
-
 function progressSpinner(enabled: boolean, strategies: number, expected: number): {update: (e: {tokens: number; strategiesDone: number}) => void; stop: () => void; spinner?: Ora} {
     if (!enabled) return {update: () => undefined, stop: () => undefined};
     const spinner = ora({text: `generating with ${strategies} strategies…`, stream: process.stderr, isEnabled: true}).start();
@@ -224,7 +204,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
     const run = runSettings({
         seed: flags.seed, maxTokens: flags.maxTokens, lengthPenalty: flags.lengthPenalty, stop: flags.stop, ignoreEos: flags.ignoreEos
     } as SamplingFlags);
-    const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
+    const samples = parseSamples(flags.samples);
     const parallel = parseNumber("--parallel", flags.parallel, intAtLeast(1, 256), "an integer from 1 to 256") ?? DEFAULT_PARALLEL;
     for (const s of strategies) {
         if (s.kind === "beam" && s.width > 64) throw new UsageError(`${s.spec}: beam width must be at most 64`);

@@ -8,7 +8,7 @@ import type {BinaryInfo} from "../engine/binary.js";
 import type {Engine} from "../engine/engine.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, outputStyle} from "./io.js";
-import {addModelOptions, engineSettings, type ModelFlags} from "./options.js";
+import {addModelOptions, addOutputOptions, engineSettings, type ModelFlags} from "./options.js";
 import {writeOut} from "./stdout.js";
 
 interface DoctorFlags extends ModelFlags {
@@ -53,7 +53,7 @@ export interface DoctorReport {
 export function doctorCommand(): Command {
     const cmd = new Command("doctor")
         .description("report the llama.cpp build in use, the backend (CPU/CUDA/Vulkan), threads and the logits route (fast or public), with advice");
-    addModelOptions(cmd).option("--json", "print JSON for scripts");
+    addOutputOptions(addModelOptions(cmd), "one JSON document");
     return cmd.action(async (flags: DoctorFlags) => {
         const style = outputStyle({color: flags.color});
         const report = await diagnose(flags);

@@ -10,11 +10,10 @@ import {explainStep} from "../metrics/distribution.js";
 import {explainJson, renderExplain, type ExplainReport, type ExplainReportStep} from "../report/explain.js";
 import {checkStrategyForModel, createRng, parseStrategy, SamplerChain, type SampleStrategy} from "../sampling/index.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
-import {outputStyle} from "./io.js";
-import {addChatOptions, addModelOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, type ChatFlags, type ModelFlags} from "./options.js";
-import {interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt, requirePrompt} from "./session.js";
+import {outputStyle, outputWidth} from "./io.js";
+import {addChatOptions, addModelOptions, addOutputOptions, checkChatFlags, collect, engineSettings, intAtLeast, parseNumber, type ChatFlags, type ModelFlags} from "./options.js";
+import {InterruptedError, interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt, requirePrompt} from "./session.js";
 import {writeOut} from "./stdout.js";
-import {InterruptedError, outputWidth} from "./compare.js";
 
 export const DEFAULT_EXPLAIN_STRATEGIES = ["greedy", "random", "top-k=40", "top-p=0.9", "min-p=0.1"] as const;
 export const DEFAULT_TOP = 20;
@@ -26,19 +25,15 @@ export interface ExplainFlags extends ModelFlags, ChatFlags {
     json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-    return [...previous, value];
-}
-
 export function explainCommand(): Command {
     const cmd = new Command("explain")
         .description("show the model's next-token distribution after the prompt and which tokens each strategy keeps, with its renormalised probabilities")
         .argument("[prompt]", "the prompt (default: read from stdin when it is piped)")
         .option("-s, --strategy <chain>", `a sampler chain to explain, repeatable (default: ${DEFAULT_EXPLAIN_STRATEGIES.join(" ")}); beam search has no kept set`, collect, [])
         .option("--top <n>", "list the n most probable tokens", String(DEFAULT_TOP))
-        .option("--steps <k>", "walk k greedy steps and show the distribution at each", "1")
-        .option("--json", "one JSON document: per step the entropy, the top candidates and every strategy's complete kept set");
+        .option("--steps <k>", "walk k greedy steps and show the distribution at each", "1");
     addChatOptions(addModelOptions(cmd));
+    addOutputOptions(cmd, "one JSON document: per step the entropy, the top candidates and every strategy's complete kept set");
     cmd.action(async (prompt: string | undefined, flags: ExplainFlags) => {
         await explainAction(prompt, flags);
     });

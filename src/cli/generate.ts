@@ -10,7 +10,7 @@ import {randomSeed} from "../sampling/index.js";
 import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
 import {info, outputStyle} from "./io.js";
 import {
-    addChatOptions, addModelOptions, addSamplingOptions, checkChatFlags, engineSettings, type ChatFlags, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
+    addChatOptions, addModelOptions, addOutputOptions, addSamplingOptions, parseSamples, samplesOption, checkChatFlags, engineSettings, type ChatFlags, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
 } from "./options.js";
 import {decorate, interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
@@ -24,9 +24,9 @@ export interface GenerateFlags extends ModelFlags, SamplingFlags, ChatFlags {
 }
 
 export function configureGenerate(cmd: Command): Command {
-    addChatOptions(addModelOptions(addSamplingOptions(cmd)))
-        .option("--samples <n>", "generate n independent samples of the same prompt, in parallel sequences", "1")
-        .option("--json", "NDJSON events on stdout: one per token, one \"done\" per sample")
+    cmd.addOption(samplesOption("generate n independent samples of the same prompt, in parallel sequences"));
+    addChatOptions(addSamplingOptions(addModelOptions(cmd)));
+    addOutputOptions(cmd, "NDJSON events on stdout: the prompt, one per token, one \"done\" per sample")
         .option("--top-logprobs <n>", "with --json (required): the n most probable alternatives at every token, for every strategy")
         .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model (legend on stderr)").choices(["prob", "none"]).default("none"));
     return cmd;
@@ -43,7 +43,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
     const run = runSettings(flags);
     const settings = engineSettings(flags);
     checkChatFlags(flags);
-    const samples = parseNumber("--samples", flags.samples, intAtLeast(1, 256), "an integer from 1 to 256")!;
+    const samples = parseSamples(flags.samples);
     const topLogprobs = parseNumber("--top-logprobs", flags.topLogprobs, intAtLeast(0, 100), "an integer from 0 to 100");
     if (topLogprobs !== undefined && !flags.json)
         throw new UsageError("--top-logprobs adds alternatives to the --json token events; add --json");

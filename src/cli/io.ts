@@ -39,3 +39,11 @@ export function outputStyle(opts: {color?: boolean} = {}): OutputStyle {
 export function info(line: string): void {
     process.stderr.write(line + "\n");
 }
+
+/** The width to lay out for: COLUMNS when set, else the terminal's; piped output is not reflowed. */
+export function outputWidth(stdoutTTY: boolean): number {
+    const env = Number(process.env.COLUMNS);
+    if (Number.isInteger(env) && env > 0) return env;
+    if (stdoutTTY) return process.stdout.columns && process.stdout.columns > 0 ? process.stdout.columns : 80;
+    return Infinity;
+}

@@ -5,6 +5,7 @@ import {displayPath, modelsDirChoice} from "../models/dir.js";
 import {formatBytes, formatCount} from "../models/format.js";
 import {listModels, type ModelsListing} from "../models/list.js";
 import {info, outputStyle} from "./io.js";
+import {addOutputOptions, modelsDirOption} from "./options.js";
 
 interface ModelsCliOptions {
     modelsDir?: string;
@@ -47,11 +48,10 @@ function render(listing: ModelsListing, out: ChalkInstance): string[] {
 }
 
 export function modelsCommand(): Command {
-    return new Command("models")
+    const cmd = new Command("models")
         .description("list the models in the models folder, with their GGUF metadata")
-        .option("--models-dir <dir>", "models folder (default: $LLMGEN_MODELS_DIR, else the project's models/, else the user cache)")
-        .option("--json", "print JSON for scripts")
-        .option("--no-color", "no colour")
+        .addOption(modelsDirOption());
+    return addOutputOptions(cmd, "one JSON document")
         .action(async (_options: ModelsCliOptions, command: Command) => {
             // Also honour options given before the subcommand (llmgen --models-dir d models).
             const options = command.optsWithGlobals<ModelsCliOptions>();

@@ -61,20 +61,55 @@ export interface SamplingFlags {
     ignoreEos?: boolean;
 }
 
+/**
+ * The option groups every command shares, each declared once here. `--help` shows them in
+ * sections (commander's optionsGroup): a command's own options, then model, sampling, chat and
+ * output options.
+ */
+export const HELP_GROUPS = {model: "Model options:", sampling: "Sampling options:", chat: "Chat options:", output: "Output options:"} as const;
+
+/** --models-dir, the same everywhere (model commands, models, pull). */
+export function modelsDirOption(): Option {
+    return new Option("--models-dir <dir>", "models folder (env LLMGEN_MODELS_DIR; default: the project's models/ folder when writable, else the user cache)");
+}
+
+/**
+ * Output options: --json (what it prints is the command's own business: `what`) and --no-color,
+ * plus --verbose and --debug unless the command has them already (model commands do).
+ */
+export function addOutputOptions(cmd: Command, json: string | undefined, opts: {logs?: boolean} = {}): Command {
+    cmd.optionsGroup(HELP_GROUPS.output);
+    if (json !== undefined) cmd.option("--json", json);
+    cmd.option("--no-color", "no colour (NO_COLOR is honoured too)");
+    if (opts.logs === true) cmd.option("--verbose", "more detail on stderr").option("--debug", "like --verbose, plus stack traces on errors");
+    return cmd;
+}
+
+/** --samples <n>: independent samples (what of, in the command's words). */
+export function samplesOption(description: string): Option {
+    return new Option("--samples <n>", `${description} (1 to 256)`).default("1");
+}
+
+/** The value of --samples. */
+export function parseSamples(raw: string): number {
+    return parseNumber("--samples", raw, intAtLeast(1, 256), "an integer from 1 to 256")!;
+}
+
 export function addModelOptions(cmd: Command): Command {
+    cmd.optionsGroup(HELP_GROUPS.model);
     return cmd
-        .option("-m, --model <model>", "model: a .gguf path, a file name in the models folder, a catalogue name or a URI (env LLMGEN_MODEL; default: the default model or the first .gguf in the models folder)")
-        .option("--models-dir <dir>", "models folder (env LLMGEN_MODELS_DIR; default: the project's models/ folder)")
+        .option("-m, --model <model>", "model: a .gguf path, a file name in the models folder, a catalogue name or a URI (env LLMGEN_MODEL; default: the catalogue's default model or the first .gguf in the models folder, else the built-in demo model)")
+        .addOption(modelsDirOption())
         .addOption(new Option("--gpu <backend>", "compute backend").choices(["auto", "cuda", "vulkan", "cpu"]).default("auto"))
         .option("--threads <n>", "CPU threads (default: 1 for models under 64 MiB, else the physical core count)")
         .option("--ctx-size <n>", "context size in tokens per sequence (default: the model's training context, at most 4096)")
-        .option("--no-color", "no colour (NO_COLOR is honoured too)")
         .option("--verbose", "llama.cpp logs and engine notices on stderr")
         .option("--debug", "like --verbose, plus llama.cpp debug logs and stack traces on errors")
         .addOption(new Option("--logits-route <route>", "how llmgen reads the logits: fast (patched native build, see `npm run build:fast`), public (node-llama-cpp's probability map, slow), auto = fast when built (env LLMGEN_LOGITS_ROUTE; default auto)").choices(["auto", "fast", "public"]));
 }
 
 export function addSamplingOptions(cmd: Command): Command {
+    cmd.optionsGroup(HELP_GROUPS.sampling);
     return cmd
         .option("--temp <t>", "temperature T ≥ 0 (logits / T; 0 = greedy)")
         .option("--top-k <k>", "keep the k most probable tokens (k ≥ 1)")
@@ -121,6 +156,7 @@ export interface ChatFlags {
 
 /** --chat and --system: the prompt as a user message in the model's own chat template. */
 export function addChatOptions(cmd: Command): Command {
+    cmd.optionsGroup(HELP_GROUPS.chat);
     return cmd
         .option("--chat", "wrap the prompt as a user message in the model's chat template (GGUF tokenizer.chat_template); generation stops at the end of the turn")
         .option("--system <text>", "with --chat: a system message before the user message");
@@ -147,7 +183,8 @@ function once(flag: string, hint?: string): (value: string, previous: string | u
     };
 }
 
-function collect(value: string, previous: string[]): string[] {
+/** For repeatable options: every value, in order. */
+export function collect(value: string, previous: string[]): string[] {
     return [...previous, value];
 }
 

@@ -6,6 +6,7 @@ import {formatBytes} from "../models/format.js";
 import {createPullReporter} from "../models/progress.js";
 import {DownloadCancelledError, pullModel} from "../models/pull.js";
 import {info, outputStyle} from "./io.js";
+import {addOutputOptions, modelsDirOption} from "./options.js";
 
 interface PullCliOptions {
     modelsDir?: string;
@@ -41,15 +42,13 @@ function exitSoonAfterFailure(err: unknown): void {
 }
 
 export function pullCommand(): Command {
-    return new Command("pull")
+    const cmd = new Command("pull")
         .description(`download a model into the models folder (default model: ${DEFAULT_MODEL_NAME})`)
         .argument("[model]", "catalogue name, hf: URI or http(s) URL")
-        .option("--models-dir <dir>", "models folder (default: $LLMGEN_MODELS_DIR, else the project's models/, else the user cache)")
+        .addOption(modelsDirOption())
         .option("--sha256 <hex>", "expected sha256 of the file (catalogue models carry their own)")
-        .option("--force", "download again even if the file is there, discarding any partial download")
-        .option("--verbose", "also show the source address and every check")
-        .option("--debug", "on error, also print its stack trace")
-        .option("--no-color", "no colour on stderr")
+        .option("--force", "download again even if the file is there, discarding any partial download");
+    return addOutputOptions(cmd, undefined, {logs: true})
         .addHelpText("after", catalogueHelp())
         .action(async (model: string | undefined, _options: PullCliOptions, command: Command) => {
             // Also honour options given before the subcommand (llmgen --models-dir d pull).

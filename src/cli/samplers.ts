@@ -9,8 +9,8 @@ import {
     BEAM_DEF, DEFAULT_ORDER, DEFAULT_STRATEGY_SPEC, ORDER_PRESETS, SAMPLER_REGISTRY, formatNumber, usageOf,
     type RouteExactness, type SamplerDef,
 } from "../sampling/index.js";
-import {outputWidth} from "./compare.js";
-import {outputStyle} from "./io.js";
+import {outputStyle, outputWidth} from "./io.js";
+import {addOutputOptions} from "./options.js";
 import {writeOut} from "./stdout.js";
 
 export const ROUTE_TEXT: Record<RouteExactness, string> = {
@@ -30,13 +30,11 @@ interface SamplersFlags {
 }
 
 export function samplersCommand(): Command {
-    return new Command("samplers")
-        .description("list every sampler: strategy-string usage, flags, parameters with ranges and defaults, reference, logits-route exactness; and the default chain and flag orders")
-        .option("--json", "one JSON document")
-        .option("--no-color", "no colour")
-        .action((flags: SamplersFlags) => {
-            writeOut(flags.json ? samplersJson() : samplersText(outputWidth(outputStyle({color: flags.color}).stdoutTTY)));
-        });
+    const cmd = new Command("samplers")
+        .description("list every sampler: strategy-string usage, flags, parameters with ranges and defaults, reference, logits-route exactness; and the default chain and flag orders");
+    return addOutputOptions(cmd, "one JSON document").action((flags: SamplersFlags) => {
+        writeOut(flags.json ? samplersJson() : samplersText(outputWidth(outputStyle({color: flags.color}).stdoutTTY)));
+    });
 }
 
 function flagsOf(def: SamplerDef): string[] {

@@ -142,3 +142,11 @@ export async function preparePrompt(engine: Engine, prompt: string, flags: ChatF
 export function promptEvent(engine: Engine, tokens: readonly number[]): {type: "prompt"; text: string; tokens: number[]} {
     return {type: "prompt", text: engine.renderTokens(tokens), tokens: [...tokens]};
 }
+
+/** An interrupted run (Ctrl-C, SIGTERM…): what was generated is printed, then the command exits 128 + the signal. */
+export class InterruptedError extends RuntimeError {
+    constructor(exitCode = 130) {
+        super("interrupted (the output above is partial)");
+        (this as {exitCode: number}).exitCode = exitCode;
+    }
+}
