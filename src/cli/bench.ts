@@ -172,7 +172,7 @@ export function benchCommand(): Command {
             }
             if (flags.chain) {
                 progress("sampler chain micro-benchmark");
-                chain = chainMicroBench({vocabSizes: chainVocab, specs: flags.chainSpec ?? [...BENCH_DEFAULTS.chainSpecs], steps: chainSteps, seed});
+                chain = chainMicroBench({vocabSizes: chainVocab, specs: flags.chainSpec !== undefined && flags.chainSpec.length > 0 ? flags.chainSpec : [...BENCH_DEFAULTS.chainSpecs], steps: chainSteps, seed});
             }
         } finally {
             spinner?.stop();

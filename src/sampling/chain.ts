@@ -1,4 +1,4 @@
-import {Candidates} from "./candidates.js";
+import {Candidates} from "./candidates/set.js";
 import type {Rng, Sampler, StepContext} from "./types.js";
 import {warmUpSampling} from "./warmup.js";
 

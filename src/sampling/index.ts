@@ -1,6 +1,7 @@
 /** The sampling core's public API (engine-free). */
 export type {Rng, Sampler, StepContext, Vocabulary} from "./types.js";
-export {Candidates, MAX_VOCAB, HEAP_SELECT_MAX} from "./candidates.js";
+export {Candidates} from "./candidates/set.js";
+export {HEAP_SELECT_MAX, MAX_VOCAB} from "./candidates/select.js";
 export {SamplerChain, type KeptToken} from "./chain.js";
 export {createRng, deriveSeed, randomSeed, isValidSeed, MAX_SEED, type SeededRng} from "./rng.js";
 export {

@@ -53,7 +53,7 @@ export interface Sampler {
     /** Normalised spec string, e.g. "top-p=0.9"; parseStrategy(spec) rebuilds an equal sampler. */
     readonly spec: string;
     /** Narrow or transform the candidates in place. Must leave at least one candidate. */
-    apply(candidates: import("./candidates.js").Candidates, ctx: StepContext): void;
+    apply(candidates: import("./candidates/set.js").Candidates, ctx: StepContext): void;
     /** Told which token was finally chosen (stateful samplers: penalties, mirostat). */
     accept?(token: number): void;
     /** Forget all state (a new sample starts). */

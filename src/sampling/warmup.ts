@@ -8,7 +8,9 @@
  * first (a few milliseconds, once per process) gives the compiler the feedback it needs. Results are
  * discarded; no state that a later call could observe is changed.
  */
-import {Candidates} from "./candidates.js";
+import {bucketize, MassSelector, newMassHistogram, splitAtBucket} from "./candidates/mass.js";
+import {KeySelector} from "./candidates/select.js";
+import {Candidates} from "./candidates/set.js";
 import {SamplerChain} from "./chain.js";
 import {createRng} from "./rng.js";
 import {GreedySampler} from "./samplers/greedy.js";
@@ -23,7 +25,7 @@ let done = false;
 export function warmUpSampling(): void {
     if (done) return;
     done = true;
-    Candidates.warmUp();
+    warmUpCandidates();
     const rng = createRng(1);
     const ctx: StepContext = {history: [], promptLength: 0, rng, trueLogits: true};
     const vectors = [3, 8, 40, 70].map((n) => {
@@ -44,5 +46,57 @@ export function warmUpSampling(): void {
     for (const samplers of chains) {
         const chain = new SamplerChain(samplers, 70);
         for (let round = 0; round < 12; round++) for (const v of vectors) chain.sample(v, ctx);
+    }
+}
+
+/**
+ * Run every loop of the candidate set and of its helper modules (selection, id order, deferred
+ * temperature, mass selection) a dozen times on tiny inputs, calling the long loops that only large
+ * inputs reach through the public API directly.
+ */
+function warmUpCandidates(): void {
+    const c = new Candidates(48);
+    const mass = new MassSelector();
+    const keys = new Float64Array(48);
+    const hist = newMassHistogram();
+    const v = new Float32Array(48);
+    for (let round = 0; round < 12; round++) {
+        for (let i = 0; i < 48; i++) v[i] = i % 11 === 0 ? -Infinity : ((i * 37 + round * 11) % 23) / 4;
+        const n = 40 + (round % 8);
+        c.load(n === 48 ? v : v.subarray(0, n));
+        c.maxLogit();
+        c.argmaxIndex();
+        c.checkSorted();
+        c.draw(0.37);
+        c.softmax();
+        c.selectTop(5);
+        c.selectTop(9, 5);
+        c.weights(c.logits[0]);
+        mass.selectMass(c, 9, 0.5, c.logits[0], true);
+        c.load(v);
+        const max = c.maxLogit();
+        c.weights(max);
+        hist.fill(0);
+        bucketize(c.logits, c.probs, hist, 0, 48, max);
+        splitAtBucket(c.ids, c.logits, c.logitBits, keys, 0, 48, max, 20 + round);
+        c.load(v);
+        mass.selectMass(c, 0, 0.8 * c.weights(max), max, true);
+        c.load(v);
+        const keySelector = new KeySelector(c.ids, c.logitBits, keys);
+        keySelector.select(48, 0, 17);
+        keySelector.sortRange(17, 48);
+        c.load(v);
+        c.sortAll();
+        c.checkSorted();
+        c.load(v);
+        c.idOrder();
+        c.divideLogits(0.7 + round / 10);
+        c.argmaxIndex();
+        c.selectTop(7);
+        void c.logits;
+        c.load(v);
+        const top = c.maxLogit();
+        mass.massProfile(c, top);
+        mass.selectMass(c, 0, 0.9 * mass.massProfile(c, top), top, "profiled");
     }
 }

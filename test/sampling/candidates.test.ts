@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {Candidates, createRng, expNonPos, HEAP_SELECT_MAX, MAX_VOCAB} from "../../src/sampling/index.js";
-import {sortKeys} from "../../src/sampling/candidates.js";
+import {MassSelector} from "../../src/sampling/candidates/mass.js";
+import {sortKeys} from "../../src/sampling/candidates/select.js";
 import {expShiftedInto} from "../../src/sampling/exp.js";
 
 /** Reference order: logit desc, id asc. */
@@ -120,12 +121,12 @@ describe("Candidates", () => {
                 }
                 const c = new Candidates(N);
                 c.load(logits);
-                const cut = c.selectMass(0, target, max);
+                const cut = new MassSelector().selectMass(c, 0, target, max);
                 assert.equal(cut, expected, `N ${N}, share ${share}, levels ${levels}`);
                 const d = new Candidates(N);
                 d.load(logits);
                 d.weights(max);
-                assert.equal(d.selectMass(0, target, max, true), expected, "with precomputed weights");
+                assert.equal(new MassSelector().selectMass(d, 0, target, max, true), expected, "with precomputed weights");
                 const kept = [...c.ids.subarray(0, cut)].sort((a, b) => a - b);
                 assert.deepEqual(kept, order.slice(0, cut).sort((a, b) => a - b));
                 for (let i = 0; i < N; i++) assert.equal(c.logits[i], logits[c.ids[i]]);
@@ -143,13 +144,14 @@ describe("Candidates", () => {
         assert.equal(c.ids[0], 123);
         const tailWeight = Math.exp(-110);
         // Need the top token plus 100.5 tail tokens of weight e^-110: 101 of the −10s, lowest ids first.
-        const cut = c.selectMass(1, 100.5 * tailWeight, 100);
+        const mass = new MassSelector();
+        const cut = mass.selectMass(c, 1, 100.5 * tailWeight, 100);
         assert.equal(cut, 102);
         const kept = [...c.ids.subarray(1, cut)].sort((a, b) => a - b);
         const expected: number[] = [];
         for (let id = 0; expected.length < 101; id++) if (logits[id] === -10) expected.push(id);
         assert.deepEqual(kept, expected);
-        assert.equal(c.selectMass(1, 0, 100), 1, "a target of 0 keeps nothing more");
+        assert.equal(mass.selectMass(c, 1, 0, 100), 1, "a target of 0 keeps nothing more");
     });
 });
 

@@ -152,7 +152,7 @@ describe("SamplerChain: API", () => {
         assert.equal(big.spec, "random");
     });
     it("refuses a sampler that leaves nothing", () => {
-        const bad: Sampler = {name: "bad", spec: "bad", apply: (c: Candidates) => void (c.size = 0)};
+        const bad: Sampler = {name: "bad", spec: "bad", apply: (c: Candidates) => c.shrinkTo(0)};
         assert.throws(() => new SamplerChain([bad], 3).apply([1, 2, 3], ctxFor()), /bad left no candidates/);
     });
 });

@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {Candidates, createRng, TemperatureSampler, TopKSampler} from "../../src/sampling/index.js";
-import {quotientFloor} from "../../src/sampling/candidates.js";
+import {quotientFloor} from "../../src/sampling/candidates/temperature.js";
+import {MassSelector} from "../../src/sampling/candidates/mass.js";
 import {keepDenseOf, refKeep, refKeepDense, keepOf, realisticLogits, type RefOp} from "./helpers.js";
 
 /** Logits crowded onto a few float32 neighbourhoods, so that many quotients round to ties. */
@@ -190,8 +191,7 @@ describe("top-p decided from mass bounds (no exponential per token)", () => {
                 const max = lg[0];
                 let exact = 0;
                 for (let i = 64; i < n; i++) exact += Math.exp(lg[i] - max);
-                const lo = c.restMassBounds(max, 64);
-                const hi = c.restMassHigh;
+                const {low: lo, high: hi} = new MassSelector().restMassBounds(c, max, 64);
                 assert.ok(lo <= exact && exact <= hi, `${shape} n=${n}: ${lo} ≤ ${exact} ≤ ${hi}`);
                 if (shape === "gauss") assert.ok((hi - lo) / exact < 0.02, `bounds are tight (${(hi - lo) / exact})`);
             }
@@ -199,11 +199,11 @@ describe("top-p decided from mass bounds (no exponential per token)", () => {
     });
 
     it("decides peaked distributions without the exact pass, falls back on flat tails, and always keeps the reference set", () => {
-        const original = Candidates.prototype.massProfile;
+        const original = MassSelector.prototype.massProfile;
         let exactPasses = 0;
-        Candidates.prototype.massProfile = function (this: Candidates, max: number): number {
+        MassSelector.prototype.massProfile = function (this: MassSelector, c: Candidates, max: number): number {
             exactPasses++;
-            return original.call(this, max);
+            return original.call(this, c, max);
         };
         try {
             const peaked = realisticLogits(128_256, 41, {peak: 20});
@@ -223,7 +223,7 @@ describe("top-p decided from mass bounds (no exponential per token)", () => {
             assert.ok(decided >= 4, `the bounds decided ${decided} of 5 peaked cases`);
             assert.ok(run(flat, 0.99) >= 1, "a cut deep in a flat tail needs the exact normaliser");
         } finally {
-            Candidates.prototype.massProfile = original;
+            MassSelector.prototype.massProfile = original;
         }
     });
 });

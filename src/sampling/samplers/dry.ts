@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler, StepContext, Vocabulary} from "../types.js";
 import {marksFor, type TokenMarks, visitTokens} from "./shared.js";
@@ -235,6 +235,6 @@ export class DrySampler implements Sampler {
         visitTokens(c, targets, kept, marks, (i, k) => {
             lg[i] -= penalties[k];
         });
-        c.sorted = false;
+        c.markUnsorted();
     }
 }

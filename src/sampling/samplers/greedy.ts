@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import type {Sampler} from "../types.js";
 
 /** Keep only the most likely token (highest logit; ties → lower id). */

@@ -1,5 +1,5 @@
 import {UsageError} from "../../errors.js";
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatNumber} from "../spec.js";
 import type {Sampler, StepContext, Vocabulary} from "../types.js";
 import {marksFor, removeMarked, type TokenMarks, visitTokens} from "./shared.js";
@@ -96,7 +96,7 @@ export class LogitBiasSampler implements Sampler {
             if (b === -Infinity) banned++;
             else lg[i] += b;
         });
-        c.sorted = false;
+        c.markUnsorted();
         if (banned === 0) return;
         const marks = this.marks;
         marks.next();

@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 
@@ -38,6 +38,6 @@ export class MinPSampler implements Sampler {
                 kept++;
             }
         }
-        candidates.size = kept;
+        candidates.shrinkTo(kept);
     }
 }

@@ -1,5 +1,5 @@
 import {RuntimeError} from "../../errors.js";
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler, StepContext} from "../types.js";
 import {marksFor, type TokenMarks, visitTokens, WindowCounts} from "./shared.js";
@@ -50,7 +50,7 @@ abstract class WindowPenalty implements Sampler {
         visitTokens(c, distinct, w.size, this.marks, (i, k) => {
             lg[i] = this.adjust(lg[i], counts[distinct[k]]);
         });
-        c.sorted = false;
+        c.markUnsorted();
     }
 }
 

@@ -5,7 +5,7 @@
  * no step sorts the vocabulary.
  */
 import {RuntimeError} from "../../errors.js";
-import {Candidates} from "../candidates.js";
+import {Candidates} from "../candidates/set.js";
 
 /**
  * Entropy (nats) of softmax over the current set, given probs[0, size) = weights e^(l − max) with
@@ -44,7 +44,7 @@ export function compact(c: Candidates, keep: (i: number) => boolean): number {
             kept++;
         }
     }
-    c.size = kept;
+    c.shrinkTo(kept);
     return kept;
 }
 

@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 

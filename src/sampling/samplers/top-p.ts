@@ -1,4 +1,6 @@
-import {BUCKET_MIN_REGION, Candidates, HEAP_SELECT_MAX} from "../candidates.js";
+import {BUCKET_MIN_REGION, MassSelector} from "../candidates/mass.js";
+import {HEAP_SELECT_MAX} from "../candidates/select.js";
+import {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 
@@ -31,6 +33,10 @@ export class TopPSampler implements Sampler {
     static readonly NAME = "top-p";
     readonly name = TopPSampler.NAME;
     readonly spec: string;
+    /** The mass histograms and key scratch of the large-set paths. */
+    private readonly mass = new MassSelector();
+    /** decideFromBounds: the weights of the sorted prefix (at most INITIAL_PREFIX long). */
+    private readonly prefixWeights = new Float64Array(INITIAL_PREFIX);
 
     constructor(readonly p: number) {
         if (!(p > 0 && p <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${p}`);
@@ -49,7 +55,7 @@ export class TopPSampler implements Sampler {
         // weights), so a flat tail that must be partly kept costs one more pass, not three.
         const profile = !wasSorted && n >= BUCKET_MIN_REGION && Number.isFinite(max);
         if (profile && this.decideFromBounds(candidates, m, max)) return;
-        const total = profile ? candidates.massProfile(max) : candidates.weights(max);
+        const total = profile ? this.mass.massProfile(candidates, max) : candidates.weights(max);
         const w = candidates.probs;
         const target = this.p * total * (1 - TOP_P_RELATIVE_EPSILON);
         let cum = 0;
@@ -70,10 +76,10 @@ export class TopPSampler implements Sampler {
             const step = Math.max(m, atLeast);
             if (step > MAX_PREFIX_STEP) {
                 const cut = profile
-                    ? candidates.selectMass(0, target, max, "profiled")
-                    : candidates.selectMass(m, need, max, weightsAligned);
+                    ? this.mass.selectMass(candidates, 0, target, max, "profiled")
+                    : this.mass.selectMass(candidates, m, need, max, weightsAligned);
                 candidates.truncate(cut);
-                candidates.sorted = false;
+                candidates.markUnsorted();
                 return;
             }
             const next = Math.min(n, m + step) | 0;
@@ -85,17 +91,17 @@ export class TopPSampler implements Sampler {
 
     /**
      * The common peaked case without one exponential per token: the normaliser Z lies between the
-     * exact weight of the sorted prefix [0, m) plus lower and upper bounds on the rest
-     * (Candidates.restMassBounds: one counting pass). Walking the prefix, a position whose cumulative
-     * weight clears the cut for every Z in that interval — and whose predecessors fail it for every
-     * Z — is exactly where the exact test (against the computed Z, with its tolerance) stops too, so
-     * the result is the same kept set. Returns false, having changed nothing, when the interval
-     * cannot decide within the prefix (a flat tail, or a cut too close to call): the caller then
-     * computes Z exactly.
+     * exact weight of the sorted prefix [0, m ≤ INITIAL_PREFIX) plus lower and upper bounds on the
+     * rest (MassSelector.restMassBounds: one counting pass). Walking the prefix, a position whose
+     * cumulative weight clears the cut for every Z in that interval — and whose predecessors fail it
+     * for every Z — is exactly where the exact test (against the computed Z, with its tolerance)
+     * stops too, so the result is the same kept set. Returns false, having changed nothing in the
+     * set, when the interval cannot decide within the prefix (a flat tail, or a cut too close to
+     * call): the caller then computes Z exactly.
      */
     private decideFromBounds(candidates: Candidates, m: number, max: number): boolean {
         const lg = candidates.logits;
-        const w = candidates.probs;
+        const w = this.prefixWeights;
         let head = 0;
         for (let i = 0; i < m; i++) {
             const x = Candidates.weight(lg[i], max);
@@ -113,13 +119,12 @@ export class TopPSampler implements Sampler {
             sampled++;
         }
         if (sampled > 0 && head < this.p * (head + sample * ((n - m) / sampled)) * 0.98) return false;
-        const restLo = candidates.restMassBounds(max, m);
-        const restHi = candidates.restMassHigh;
+        const rest = this.mass.restMassBounds(candidates, max, m);
         // The head was summed in sorted order; the exact Z sums every weight in buffer order: the
         // same terms, rounding apart by far less than the bounds' 1e-9 widening.
         const scale = this.p * (1 - TOP_P_RELATIVE_EPSILON);
-        const sureFail = scale * (head * (1 - 1e-9) + restLo); // cum below this fails for every Z
-        const surePass = scale * (head * (1 + 1e-9) + restHi); // cum at or above this passes for every Z
+        const sureFail = scale * (head * (1 - 1e-9) + rest.low); // cum below this fails for every Z
+        const surePass = scale * (head * (1 + 1e-9) + rest.high); // cum at or above this passes for every Z
         let cum = 0;
         for (let i = 0; i < m; i++) {
             cum += w[i];

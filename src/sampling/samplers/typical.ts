@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler} from "../types.js";
 import {TOP_P_RELATIVE_EPSILON} from "./top-p.js";
@@ -53,6 +53,6 @@ export class TypicalSampler implements Sampler {
         }
         const cut = selectByKey(c, keys, this.tau * total * (1 - TOP_P_RELATIVE_EPSILON));
         c.truncate(cut);
-        c.sorted = false;
+        c.markUnsorted();
     }
 }

@@ -1,4 +1,4 @@
-import type {Candidates} from "../candidates.js";
+import type {Candidates} from "../candidates/set.js";
 import {formatSpec} from "../spec.js";
 import type {Sampler, StepContext} from "../types.js";
 import {compact} from "./shared.js";
