@@ -3,6 +3,7 @@
 // comparison and docs/benchmarks.md): prints {"tokens","seconds","tokensPerSecond"} for the
 // generation alone (model loaded, prompt evaluated inside the timed part, as llmgen's done event does).
 // Usage: [THREADS=n] node scripts/cold-native.mjs <model.gguf> <tokens> [prompt] ["prebuilt"|"auto"]
+import {performance} from "node:perf_hooks";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
 const [modelPath, count = "200", prompt = "Once upon a time", binary = "auto"] = process.argv.slice(2);
@@ -15,8 +16,8 @@ const sequence = context.getSequence();
 const tokens = [...(model.tokens.shouldPrependBosToken && model.tokens.bos !== null ? [model.tokens.bos] : []), ...model.tokenize(prompt, false)];
 const started = performance.now();
 let n = 0;
-for await (const _token of sequence.evaluate(tokens, {temperature: 0, yieldEogToken: true})) {
-    if (++n >= Number(count)) break;
+for await (const token of sequence.evaluate(tokens, {temperature: 0, yieldEogToken: true})) {
+    if (token !== undefined && ++n >= Number(count)) break;
 }
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(JSON.stringify({tokens: n, seconds, tokensPerSecond: n / seconds, buildType: llama.buildType}) + "\n");

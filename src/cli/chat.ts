@@ -20,7 +20,7 @@ import type {StopReason, TokenEvent} from "../generate/sample.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
 import {explainStep} from "../metrics/distribution.js";
 import {renderExplain, type ExplainReport} from "../report/explain.js";
-import {checkStrategyForModel, createChain, isValidSeed, parseStrategy, randomSeed, createRng, type Strategy} from "../sampling/index.js";
+import {checkStrategyForModel, createChain, createRng, isValidSeed, parseDecimal, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
 import {info, outputStyle, type OutputStyle} from "./io.js";
 import {addModelOptions, addOutputOptions, addSamplingOptions, engineSettings, HELP_GROUPS, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
@@ -182,7 +182,7 @@ async function command(conv: Conversation, line: string, style: OutputStyle): Pr
             return `strategy ${strategy.spec}`;
         }
         case "seed": {
-            const n = Number(arg);
+            const n = parseDecimal(arg);
             if (!isValidSeed(n)) throw new UsageError(`/seed needs an integer from 0 to 4294967295, got "${arg}"`);
             conv.seed = n;
             return `seed ${n}`;

@@ -7,6 +7,7 @@ import {Option, type Command} from "commander";
 import {z} from "zod";
 import type {LogitsRouteChoice} from "../engine/routeSelect.js";
 import {UsageError} from "../errors.js";
+import {parseDecimal} from "../sampling/spec.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -191,8 +192,8 @@ export function collect(value: string, previous: string[]): string[] {
 /** Parse a numeric flag with a zod schema; a failure is a UsageError naming the flag and range. */
 export function parseNumber<T extends z.ZodType<number>>(flag: string, raw: string | undefined, schema: T, range: string): z.infer<T> | undefined {
     if (raw === undefined) return undefined;
-    const trimmed = raw.trim();
-    const value = trimmed === "" ? NaN : Number(trimmed);
+    // One number syntax everywhere (decimal; no hex, no "Infinity"): the strategy grammar's.
+    const value = parseDecimal(raw);
     const result = schema.safeParse(value);
     if (!result.success) throw new UsageError(`${flag} must be ${range}, got "${raw}"`);
     return result.data;
@@ -236,7 +237,7 @@ export function forkMinGain(): number {
     const raw = process.env.LLMGEN_FORK_MIN_GAIN;
     if (raw === undefined || raw === "") return 1;
     if (raw === "off" || raw === "0") return Infinity;
-    const n = Number(raw);
+    const n = parseDecimal(raw);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`LLMGEN_FORK_MIN_GAIN must be an integer ≥ 1 or "off", got "${raw}"`);
     return n;
 }

@@ -24,7 +24,7 @@ export {
 export {ORDER_PRESETS, ORDER_PRESET_NAMES, DEFAULT_ORDER, FLAG_SLOTS, orderPreset, parseSamplerOrder, type OrderPreset} from "./order.js";
 export {checkStrategyForModel, needsTrueLogits, type ModelEnvironment} from "./model-check.js";
 export {SAMPLER_REGISTRY, BEAM_DEF, findSamplerDef, type SamplerDef, type ParamDef, type ListParamDef, type RouteExactness} from "./registry.js";
-export {formatNumber, formatSpec} from "./spec.js";
+export {formatNumber, formatSpec, parseDecimal, DECIMAL} from "./spec.js";
 export {expNonPos} from "./exp.js";
 export {TemperatureSampler} from "./samplers/temperature.js";
 export {GreedySampler} from "./samplers/greedy.js";

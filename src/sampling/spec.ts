@@ -9,3 +9,15 @@ export function formatNumber(value: number): string {
 export function formatSpec(name: string, values: readonly number[]): string {
     return values.length === 0 ? name : `${name}=${values.map(formatNumber).join(":")}`;
 }
+
+/**
+ * The one number syntax of every flag, strategy string and environment variable: decimal, with an
+ * optional sign, fraction and exponent ("0.9", "-5", "1e-3", ".5"). Hex, octal, binary, "Infinity",
+ * thousands separators and empty text are not numbers here. Returns NaN for anything else.
+ */
+export const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+export function parseDecimal(text: string): number {
+    const trimmed = text.trim();
+    return DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
+}

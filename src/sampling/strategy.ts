@@ -26,7 +26,7 @@ import {SamplerChain} from "./chain.js";
 import {DEFAULT_ORDER, orderPreset, parseSamplerOrder} from "./order.js";
 import {BEAM_DEF, SAMPLER_REGISTRY, findSamplerDef, parseLogitBiasEntry, type ListParamDef, type ParamDef, type SamplerDef} from "./registry.js";
 import {LogitBiasSampler, type LogitBiasEntry} from "./samplers/logit-bias.js";
-import {formatNumber, formatSpec} from "./spec.js";
+import {DECIMAL, formatNumber, formatSpec} from "./spec.js";
 import type {Sampler} from "./types.js";
 
 export interface SampleStrategy {
@@ -52,7 +52,7 @@ export function defaultStrategy(): Strategy {
 }
 
 const EXAMPLES = `"top-p=0.9", "temp=0.7,top-p=0.9", "top-k=40", "min-p=0.05", "greedy", "random" or "beam=4"`;
-const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+const NUMBER = DECIMAL;
 const ITEM = /^([a-z][a-z0-9_-]*)\s*(?:=(.*)|\((.*)\))?$/is;
 
 /** What parameters a named entry has (a SamplerDef or the beam pseudo-entry). */

@@ -53,6 +53,20 @@ describe("bounded inputs", () => {
     });
 });
 
+describe("one number syntax everywhere", () => {
+    test("hex, Infinity and empty numbers are refused by flags, strategy strings and the environment alike (6 cases)", async () => {
+        oneLineError(await runCli(["-m", STORIES(), "-n", "0x10", "x"]), 2, /--max-tokens must be an integer ≥ 1, got "0x10"/);
+        oneLineError(await runCli(["-m", STORIES(), "--top-k", "0x10", "x"]), 2, /top-k/);
+        oneLineError(await runCli(["-m", STORIES(), "-s", "top-k=0x10", "x"]), 2, /top-k/);
+        oneLineError(await runCli(["-m", STORIES(), "--seed", "Infinity", "x"]), 2, /--seed must be an integer/);
+        oneLineError(await runCli(["-m", STORIES(), "--threads", " ", "x"]), 2, /--threads must be an integer/);
+        oneLineError(await runCli(["-m", STORIES(), "-n", "2", "x"], {env: {LLMGEN_FORK_MIN_GAIN: "0x2"}}), 2, /LLMGEN_FORK_MIN_GAIN must be an integer/);
+        const ok = await runCli(["-m", STORIES(), "-n", "1e1", "-s", "greedy", "--json", "x"]);
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ndjson(ok.stdout).at(-1)!.tokens, 10, "1e1 is ten, as in a strategy string");
+    });
+});
+
 describe("stdout that cannot be written", () => {
     test("a full disk (/dev/full) is one line and exit 1, plain and --json (2 cases)", {skip: !fs.existsSync("/dev/full") && "no /dev/full"}, async () => {
         for (const extra of [[], ["--json"]]) {
