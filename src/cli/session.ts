@@ -7,6 +7,7 @@ import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
 import {createPullReporter} from "../models/progress.js";
 import {BUILTIN_MODEL, resolveModel} from "../models/resolve.js";
+import {warmUpSampling} from "../sampling/warmup.js";
 import {info, type OutputStyle} from "./io.js";
 import type {ChatFlags, EngineSettings, ModelFlags} from "./options.js";
 
@@ -62,7 +63,7 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
         // Loaded on demand: importing node-llama-cpp costs about a second, which --help and usage
         // errors should not pay.
         const {Engine} = await import("../engine/engine.js");
-        const engine = await Engine.load({
+        const loading = Engine.load({
             modelPath: path,
             gpu: settings.gpu,
             threads: settings.threads,
@@ -76,6 +77,13 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined,
             onWarning: (line) => info(style.err.yellow(`llmgen: ${line}`))
         });
+        // While llama.cpp reads the model on its own threads, give V8 the sampling loops' type
+        // feedback (warmUpSampling: a few ms, once per process), so that the first tokens do not
+        // pay for it. Errors belong to the load: they surface from `await loading` below.
+        loading.catch(() => undefined);
+        await new Promise((resolve) => setImmediate(resolve));
+        warmUpSampling();
+        const engine = await loading;
         spinner?.stop();
         return engine;
     } catch (err) {
