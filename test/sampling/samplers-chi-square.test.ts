@@ -1,7 +1,7 @@
 /**
- * χ² goodness of fit of the zoo's stateless units (and of mirostat and XTC at a fixed state):
+ * χ² goodness of fit of the stateless samplers beyond the core four (and of mirostat and XTC at a fixed state):
  * 100 000 seeded draws each through the real chain against the exact distribution computed by the
- * naive references of zoo-helpers.ts, Pearson's test at α = 0.001 with the critical value computed
+ * naive references of reference-samplers.ts, Pearson's test at α = 0.001 with the critical value computed
  * from the χ² distribution (helpers.ts). Draws are seeded: each test always passes or always fails.
  * Plus seeded reproducibility of whole multi-step runs with stateful units.
  */
@@ -13,7 +13,7 @@ import {
     chainOf, ctxWith, fakeVocabulary, refDry, refDynatemp, refEpsilon, refEta, refFrequency, refKept, refLogitBias, refMirostatV1,
     refMirostatV2, refNoRepeatNgram, refPresence, refProbs, refRepeatPenalty, refStart, refTemperature, refTopNSigma, refTypical,
     refXtcActing, type Ref,
-} from "./zoo-helpers.js";
+} from "./reference-samplers.js";
 
 const DRAWS = 100_000;
 const ALPHA = 0.001;
@@ -55,7 +55,7 @@ const CASES: [string, () => Map<number, number>, number][] = [
     ],
 ];
 
-describe("χ² goodness of fit of the zoo (100 000 seeded draws each, α = 0.001)", () => {
+describe("χ² goodness of fit of every sampler (100 000 seeded draws each, α = 0.001)", () => {
     for (const [spec, expectedOf, seed] of CASES) {
         it(spec, (t) => {
             const expected = expectedOf();

@@ -1,8 +1,8 @@
 /**
- * The sampler zoo on small vectors: hand-computed kept sets and probabilities, the reference
+ * Typical, epsilon, eta, top-n-σ, mirostat, XTC, DRY, dynamic temperature, penalties, no-repeat-ngram and logit bias on small vectors: hand-computed kept sets and probabilities, the reference
  * implementations' own worked examples (llama.cpp tests/test-sampling.cpp; the values are theirs),
  * mirostat's μ following the paper's update rule, DRY's repeat lengths, the penalties' windows,
- * logit bias by id and by text, and agreement with the naive references in zoo-helpers.ts.
+ * logit bias by id and by text, and agreement with the naive references in reference-samplers.ts.
  */
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
@@ -14,7 +14,7 @@ import {
 import {
     assertSameKept, chainOf, ctxWith, fakeVocabulary, keptMap, logitsOfProbs, refDry, refDynatempT, refEta, refEtaCutoff,
     refKept, refMirostatV1K, refRepeatPenalty, refStart, refTypical, refPresence, refFrequency, refNoRepeatNgram,
-} from "./zoo-helpers.js";
+} from "./reference-samplers.js";
 
 const P4 = [0.1, 0.2, 0.3, 0.4];
 

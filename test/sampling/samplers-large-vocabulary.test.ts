@@ -1,5 +1,5 @@
 /**
- * The zoo at a 128k vocabulary: kept sets and q against the naive references (full sorts) on
+ * Typical, epsilon, eta, top-n-σ, mirostat, XTC and DRY at a 128k vocabulary: kept sets and q against the naive references (full sorts) on
  * realistic shapes, with thousands of exact ties; and a generous time bound per step, which a
  * full sort of the vocabulary per step would not meet comfortably.
  */
@@ -9,7 +9,7 @@ import {realisticLogits} from "./helpers.js";
 import {
     assertSameKept, chainOf, ctxWith, keptMap, refDry, refEpsilon, refEta, refKept, refMirostatV1, refMirostatV2, refStart,
     refTopNSigma, refTypical, refXtcActing, type Ref,
-} from "./zoo-helpers.js";
+} from "./reference-samplers.js";
 
 const VOCAB = 128_256;
 const SHAPES: [string, Float32Array][] = [

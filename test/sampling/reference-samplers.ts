@@ -1,5 +1,5 @@
 /**
- * Helpers for the sampler-zoo tests: contexts with a history, a fake vocabulary, and naive
+ * Naive reference samplers for the tests of the samplers beyond the core four: contexts with a history, a fake vocabulary, and naive
  * reference implementations of every new sampler (plain arrays, full sorts, Math.exp, written from
  * the papers and the reference implementations — deliberately sharing nothing with src/sampling).
  */
