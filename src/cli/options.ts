@@ -7,7 +7,8 @@ import {Option, type Command} from "commander";
 import {z} from "zod";
 import type {LogitsRouteChoice} from "../engine/routeSelect.js";
 import {UsageError} from "../errors.js";
-import {parseDecimal} from "../sampling/spec.js";
+import {formatNumber, parseDecimal} from "../sampling/spec.js";
+import {SAMPLER_REGISTRY} from "../sampling/registry.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -109,36 +110,56 @@ export function addModelOptions(cmd: Command): Command {
         .addOption(new Option("--logits-route <route>", "how llmgen reads the logits: fast (patched native build, see `npm run build:fast`), public (node-llama-cpp's probability map, slow), auto = fast when built (env LLMGEN_LOGITS_ROUTE; default auto)").choices(["auto", "fast", "public"]));
 }
 
+/**
+ * The sampler flags, generated from the sampler registry (src/sampling/registry.ts), which declares
+ * each sampler's flag, its parameters' flags, ranges, defaults and descriptions once: --top-p <p>,
+ * --mirostat-lr <eta>… A parameter flag shared by several samplers (--repeat-last-n, --temp for
+ * dynamic temperature) is declared once.
+ */
+export function samplerFlagOptions(): Option[] {
+    const out: Option[] = [];
+    const seen = new Set<string>();
+    const add = (option: Option): void => {
+        if (seen.has(option.long ?? option.flags)) return;
+        seen.add(option.long ?? option.flags);
+        out.push(option);
+    };
+    // A parameter flag may belong to several samplers (--repeat-last-n: the three penalties).
+    const owners = new Map<string, string[]>();
+    for (const def of SAMPLER_REGISTRY)
+        for (const p of def.params) if (p.flag !== undefined && p.flag !== def.flag) owners.set(p.flag, [...(owners.get(p.flag) ?? []), def.flag ?? def.name]);
+    for (const def of SAMPLER_REGISTRY) {
+        if (def.flag === undefined) continue;
+        // The sampler's own flag sets the parameter that has no flag of its own (dynatemp: RANGE, not T).
+        const first = def.params.find((p) => p.flag === undefined || p.flag === def.flag) ?? def.params[0];
+        const rest = def.params.filter((p) => p !== first);
+        if (def.parseEntries) {
+            add(new Option(`${def.flag} <token=bias>`, `${def.description}; repeatable: the=-5, 29=-inf (a ban), '" the"=2' (a JSON string keeps spaces)`)
+                .argParser(collect).default([]));
+        } else if (first === undefined) {
+            add(new Option(def.flag, def.description));
+        } else {
+            const option = new Option(`${def.flag} <${first.key}>`, `${def.description}; ${first.key.toUpperCase()} ${first.range}`);
+            if (def.flag.startsWith("--no-")) option.negate = false; // --no-repeat-ngram takes a value, it negates nothing
+            add(option);
+        }
+        for (const p of rest) {
+            if (p.flag === undefined || p.flag === def.flag) continue;
+            const dflt = p.default !== undefined ? `, default ${formatNumber(p.default)}` : "";
+            const withFlags = owners.get(p.flag) ?? [def.flag];
+            add(new Option(`${p.flag} <${p.key}>`, `${p.description ?? p.key}; ${p.range}${dflt} (with ${withFlags.join(" or ")})`));
+        }
+        if (def.list?.flag !== undefined)
+            add(new Option(`${def.list.flag} <text>`, `${def.name}: ${def.list.description}; repeatable, replaces the default ${JSON.stringify(def.list.default)} ("none" for none; \\n etc. are processed)`)
+                .argParser(collect).default([]));
+    }
+    return out;
+}
+
 export function addSamplingOptions(cmd: Command): Command {
     cmd.optionsGroup(HELP_GROUPS.sampling);
+    for (const option of samplerFlagOptions()) cmd.addOption(option);
     return cmd
-        .option("--temp <t>", "temperature T ≥ 0 (logits / T; 0 = greedy)")
-        .option("--top-k <k>", "keep the k most probable tokens (k ≥ 1)")
-        .option("--top-p <p>", "nucleus: keep the smallest set of most probable tokens with mass ≥ p, p in (0, 1]")
-        .option("--min-p <a>", "keep tokens with probability ≥ a · p_max, a in [0, 1]")
-        .option("--greedy", "always take the most probable token")
-        .option("--typical-p <p>", "locally typical sampling: keep the tokens whose surprisal is closest to the entropy until mass p, p in (0, 1]")
-        .option("--epsilon-cutoff <e>", "epsilon sampling: keep tokens with probability ≥ e, e in (0, 1)")
-        .option("--eta-cutoff <e>", "eta sampling: keep tokens with probability ≥ min(e, √e·exp(−entropy)), e in (0, 1)")
-        .option("--top-n-sigma <n>", "keep tokens with logit ≥ max − n·σ, n > 0")
-        .option("--mirostat <v>", "mirostat version 1 or 2 (adaptive truncation to a target surprise)")
-        .option("--mirostat-ent <tau>", "mirostat target surprise τ in bits, > 0 (default 5; needs --mirostat)")
-        .option("--mirostat-lr <eta>", "mirostat learning rate η in (0, 1] (default 0.1; needs --mirostat)")
-        .option("--xtc-probability <p>", "XTC: chance per step in [0, 1] of excluding the top choices")
-        .option("--xtc-threshold <t>", "XTC: probability in (0, 0.5] from which a token is a top choice (default 0.1; needs --xtc-probability)")
-        .option("--dry-multiplier <m>", "DRY repetition penalty multiplier ≥ 0 (enables DRY)")
-        .option("--dry-base <b>", "DRY penalty base ≥ 1 (default 1.75)")
-        .option("--dry-allowed-length <n>", "DRY: repeats up to n tokens are free, n ≥ 1 (default 2)")
-        .option("--dry-penalty-last-n <n>", "DRY: scan the last n tokens, prompt included; -1 = all, 0 = off (default -1)")
-        .option("--dry-sequence-breaker <text>", "DRY sequence breaker, repeatable (replaces the default \\n : \" *; \"none\" for none; \\n etc. are processed)", collect, [])
-        .option("--dynatemp-range <r>", "dynamic temperature: T in [temp − r, temp + r] by entropy, r ≥ 0")
-        .option("--dynatemp-exp <k>", "dynamic temperature exponent > 0 (default 1; needs --dynatemp-range)")
-        .option("--repeat-penalty <θ>", "CTRL repetition penalty θ > 0 over the last --repeat-last-n tokens (needs raw logits: fast route)")
-        .option("--presence-penalty <a>", "subtract a from the logit of tokens seen in the last --repeat-last-n tokens")
-        .option("--frequency-penalty <a>", "subtract a·count from the logit of tokens seen in the last --repeat-last-n tokens")
-        .option("--repeat-last-n <n>", "window of the three penalties: the last n tokens, prompt included; -1 = all, 0 = off (default 64)")
-        .addOption(noRepeatNgramOption())
-        .option("--logit-bias <token=bias>", "add bias to a token id or to every token of a text, repeatable: the=-5, 29=-inf (a ban), '\" the\"=2' (a JSON string keeps spaces)", collect, [])
         .option("--samplers <list>", "order of the chain built from the sampler flags, like llama.cpp: e.g. \"penalties;dry;top_k;top_p;min_p;temperature\"")
         .addOption(new Option("--order <preset>", "order of the sampler flags: hf (temperature first, the default) or llama.cpp (temperature last)").choices(["hf", "llama.cpp"]))
         .option("-s, --strategy <chain>", "a sampler chain applied in the order written, e.g. \"temp=0.7,top-p=0.9\", or greedy | random | beam=K (once; `llmgen compare` takes several)", once("-s/--strategy", "to run several strategies side by side, use `llmgen compare -s … -s …`"))
@@ -168,12 +189,6 @@ export function checkChatFlags(flags: ChatFlags): void {
     if (flags.system !== undefined && flags.chat !== true) throw new UsageError("--system adds a system message to a --chat prompt; add --chat");
 }
 
-/** --no-repeat-ngram <n> takes a value: commander would otherwise read "--no-…" as the negation of --repeat-ngram. */
-function noRepeatNgramOption(): Option {
-    const option = new Option("--no-repeat-ngram <n>", "ban tokens that would repeat an n-gram of the text so far, prompt included (n ≥ 1)");
-    option.negate = false;
-    return option;
-}
 
 /** An option that may be given once: a second value is a usage error, not a silent override. */
 function once(flag: string, hint?: string): (value: string, previous: string | undefined) => string {
