@@ -7,8 +7,8 @@ import {Option, type Command} from "commander";
 import {z} from "zod";
 import type {LogitsRouteChoice} from "../engine/routeSelect.js";
 import {UsageError} from "../errors.js";
-import {formatNumber, parseDecimal} from "../sampling/spec.js";
-import {SAMPLER_REGISTRY} from "../sampling/registry.js";
+import {parseDecimal} from "../sampling/spec.js";
+import {SAMPLER_FLAGS, type StrategyFlags} from "../sampling/strategy.js";
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -24,36 +24,11 @@ export interface ModelFlags {
     logitsRoute?: "auto" | "fast" | "public";
 }
 
-export interface SamplingFlags {
-    temp?: string;
-    topK?: string;
-    topP?: string;
-    minP?: string;
-    greedy?: boolean;
-    typicalP?: string;
-    epsilonCutoff?: string;
-    etaCutoff?: string;
-    topNSigma?: string;
-    mirostat?: string;
-    mirostatEnt?: string;
-    mirostatLr?: string;
-    xtcProbability?: string;
-    xtcThreshold?: string;
-    dryMultiplier?: string;
-    dryBase?: string;
-    dryAllowedLength?: string;
-    dryPenaltyLastN?: string;
-    drySequenceBreaker?: string[];
-    dynatempRange?: string;
-    dynatempExp?: string;
-    repeatPenalty?: string;
-    presencePenalty?: string;
-    frequencyPenalty?: string;
-    repeatLastN?: string;
-    noRepeatNgram?: string;
-    logitBias?: string[];
-    samplers?: string;
-    order?: string;
+/**
+ * The sampling options of a command. The sampler flags (--temp, --top-k, …) are generated from the
+ * sampler registry, so they are keyed by name here (see SAMPLER_FLAGS in src/sampling).
+ */
+export interface SamplingFlags extends StrategyFlags {
     strategy?: string;
     beams?: string;
     lengthPenalty: string;
@@ -111,49 +86,17 @@ export function addModelOptions(cmd: Command): Command {
 }
 
 /**
- * The sampler flags, generated from the sampler registry (src/sampling/registry.ts), which declares
- * each sampler's flag, its parameters' flags, ranges, defaults and descriptions once: --top-p <p>,
- * --mirostat-lr <eta>… A parameter flag shared by several samplers (--repeat-last-n, --temp for
- * dynamic temperature) is declared once.
+ * The sampler flags as commander options, one per SAMPLER_FLAGS entry (generated from the sampler
+ * registry, which declares each sampler's flag, its parameters' flags, ranges, defaults and
+ * descriptions once).
  */
 export function samplerFlagOptions(): Option[] {
-    const out: Option[] = [];
-    const seen = new Set<string>();
-    const add = (option: Option): void => {
-        if (seen.has(option.long ?? option.flags)) return;
-        seen.add(option.long ?? option.flags);
-        out.push(option);
-    };
-    // A parameter flag may belong to several samplers (--repeat-last-n: the three penalties).
-    const owners = new Map<string, string[]>();
-    for (const def of SAMPLER_REGISTRY)
-        for (const p of def.params) if (p.flag !== undefined && p.flag !== def.flag) owners.set(p.flag, [...(owners.get(p.flag) ?? []), def.flag ?? def.name]);
-    for (const def of SAMPLER_REGISTRY) {
-        if (def.flag === undefined) continue;
-        // The sampler's own flag sets the parameter that has no flag of its own (dynatemp: RANGE, not T).
-        const first = def.params.find((p) => p.flag === undefined || p.flag === def.flag) ?? def.params[0];
-        const rest = def.params.filter((p) => p !== first);
-        if (def.parseEntries) {
-            add(new Option(`${def.flag} <token=bias>`, `${def.description}; repeatable: the=-5, 29=-inf (a ban), '" the"=2' (a JSON string keeps spaces)`)
-                .argParser(collect).default([]));
-        } else if (first === undefined) {
-            add(new Option(def.flag, def.description));
-        } else {
-            const option = new Option(`${def.flag} <${first.key}>`, `${def.description}; ${first.key.toUpperCase()} ${first.range}`);
-            if (def.flag.startsWith("--no-")) option.negate = false; // --no-repeat-ngram takes a value, it negates nothing
-            add(option);
-        }
-        for (const p of rest) {
-            if (p.flag === undefined || p.flag === def.flag) continue;
-            const dflt = p.default !== undefined ? `, default ${formatNumber(p.default)}` : "";
-            const withFlags = owners.get(p.flag) ?? [def.flag];
-            add(new Option(`${p.flag} <${p.key}>`, `${p.description ?? p.key}; ${p.range}${dflt} (with ${withFlags.join(" or ")})`));
-        }
-        if (def.list?.flag !== undefined)
-            add(new Option(`${def.list.flag} <text>`, `${def.name}: ${def.list.description}; repeatable, replaces the default ${JSON.stringify(def.list.default)} ("none" for none; \\n etc. are processed)`)
-                .argParser(collect).default([]));
-    }
-    return out;
+    return SAMPLER_FLAGS.map((f) => {
+        if (f.kind === "switch") return new Option(f.flag, f.description);
+        const option = new Option(`${f.flag} <${f.valueName}>`, f.description);
+        if (f.flag.startsWith("--no-")) option.negate = false; // --no-repeat-ngram takes a value, it negates nothing
+        return f.kind === "repeatable" ? option.argParser(collect).default([]) : option;
+    });
 }
 
 export function addSamplingOptions(cmd: Command): Command {

@@ -4,7 +4,7 @@
  * then top-k → top-p → min-p → … — or the order of --order / --samplers), else the default chain.
  */
 import {UsageError} from "../errors.js";
-import {DEFAULT_STRATEGY_SPEC, givenSamplerFlags, parseStrategy, strategyFromFlags, type Strategy, type StrategyFlags} from "../sampling/index.js";
+import {DEFAULT_STRATEGY_SPEC, givenSamplerFlags, parseStrategy, pickStrategyFlags, strategyFromFlags, type Strategy} from "../sampling/index.js";
 import {intAtLeast, parseNumber, type SamplingFlags} from "./options.js";
 
 export interface ChosenStrategy {
@@ -13,24 +13,8 @@ export interface ChosenStrategy {
     isDefault: boolean;
 }
 
-/** The sampler-related part of the command's flags. */
-export function samplerFlagsOf(flags: SamplingFlags): StrategyFlags {
-    return {
-        temp: flags.temp, topK: flags.topK, topP: flags.topP, minP: flags.minP, greedy: flags.greedy,
-        typicalP: flags.typicalP, epsilonCutoff: flags.epsilonCutoff, etaCutoff: flags.etaCutoff, topNSigma: flags.topNSigma,
-        mirostat: flags.mirostat, mirostatEnt: flags.mirostatEnt, mirostatLr: flags.mirostatLr,
-        xtcProbability: flags.xtcProbability, xtcThreshold: flags.xtcThreshold,
-        dryMultiplier: flags.dryMultiplier, dryBase: flags.dryBase, dryAllowedLength: flags.dryAllowedLength,
-        dryPenaltyLastN: flags.dryPenaltyLastN, drySequenceBreaker: flags.drySequenceBreaker,
-        dynatempRange: flags.dynatempRange, dynatempExp: flags.dynatempExp,
-        repeatPenalty: flags.repeatPenalty, presencePenalty: flags.presencePenalty, frequencyPenalty: flags.frequencyPenalty,
-        repeatLastN: flags.repeatLastN, noRepeatNgram: flags.noRepeatNgram, logitBias: flags.logitBias,
-        samplers: flags.samplers, order: flags.order,
-    };
-}
-
 export function chooseStrategy(flags: SamplingFlags): ChosenStrategy {
-    const samplerFlags = samplerFlagsOf(flags);
+    const samplerFlags = pickStrategyFlags(flags);
     const given = givenSamplerFlags(samplerFlags);
     const ordering = [flags.samplers !== undefined && "--samplers", flags.order !== undefined && "--order"].filter((f): f is string => typeof f === "string");
     const beams = parseNumber("--beams", flags.beams, intAtLeast(1, 64), "an integer from 1 to 64");

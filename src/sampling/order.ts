@@ -3,8 +3,9 @@
  * flags use a preset (`--order hf`, the default, or `--order llama.cpp`) or an explicit list
  * (`--samplers "penalties;dry;top_k;top_p;temperature"`, like llama.cpp's `--samplers`).
  *
- * Slots are canonical sampler names; the "temperature" slot holds `temperature=T`, or
- * `dynatemp=T:RANGE:EXP` when --dynatemp-range is given (llama.cpp's temp-ext takes that slot too).
+ * Slots are canonical sampler names (a registry entry's `slot`); the "temperature" slot holds
+ * `temperature=T`, or `dynatemp=T:RANGE:EXP` when --dynatemp-range is given (llama.cpp's temp-ext
+ * takes that slot too). Every flag sampler of the registry has its slot in every preset (tested).
  *
  *   hf:        penalties and bans first, then temperature, then the truncations — the order of
  *              Hugging Face's generate() (logits processors, then TemperatureLogitsWarper, then
@@ -65,7 +66,7 @@ export function parseSamplerOrder(text: string): string[] {
         const lower = name.toLowerCase();
         const group = LLAMA_CPP_GROUPS[lower];
         const def = group === undefined ? findSamplerDef(lower) : undefined;
-        const expanded = group ?? (def !== undefined && (def.name === "dynatemp" ? ["temperature"] : [def.name]));
+        const expanded = group ?? (def !== undefined && [def.slot ?? def.name]);
         if (!expanded || !expanded.every((s) => FLAG_SLOTS.includes(s))) {
             throw new UsageError(`--samplers: "${name}" is not a sampler the flags can order (known: ${FLAG_SLOTS.join(", ")}, or llama.cpp's penalties)`);
         }

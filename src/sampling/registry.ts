@@ -1,9 +1,10 @@
 /**
  * The sampler registry: the single place that knows which samplers exist, how they are spelled,
- * what their parameters are and how to build them. parseStrategy, strategyFromFlags, the help text
- * and `llmgen samplers` are all driven by it.
+ * what their parameters are, which CLI flags set them and how to build them. The strategy parser,
+ * the CLI's sampler flags and their binding to a chain (strategy/flags.ts), the help text,
+ * `llmgen samplers` and the reference tables in docs/ are all generated from it.
  *
- * Adding a sampler = one entry here (plus its class). Multi-parameter samplers take positional
+ * Adding a sampler = one entry here (plus its class, and its place in the order presets). Multi-parameter samplers take positional
  * values `name=v1:v2` or named values `name(key=v;key=v)`, mapped onto `params` in order; a param
  * with a `default` may be omitted. For example
  *
@@ -53,6 +54,8 @@ export interface ParamDef {
     readonly default?: number;
     /** The CLI flag that sets this parameter, when it is not the sampler's own flag (e.g. --mirostat-lr). */
     readonly flag?: string;
+    /** The value when the sampler is enabled by flags without this parameter's flag, if not `default` (dynatemp's T: 1). */
+    readonly flagDefault?: number;
     /** What the parameter means, for `llmgen samplers`. */
     readonly description?: string;
 }
@@ -82,8 +85,19 @@ export interface SamplerDef {
     readonly aliases: readonly string[];
     /** One-line description for help output. */
     readonly description: string;
-    /** The CLI flag that sets this sampler alone, if any (strategyFromFlags / error messages). */
+    /**
+     * The CLI flag that enables this sampler, if any. It sets the parameter without a flag of its own;
+     * the others have their own flags (ParamDef.flag), which alone are usage errors. A flag that is
+     * both a sampler's own and another enabled sampler's parameter flag (--temp with
+     * --dynatemp-range) configures the other sampler only.
+     */
     readonly flag?: string;
+    /** The place of the sampler in the order presets (order.ts), when not its name (dynatemp takes temperature's). */
+    readonly slot?: string;
+    /** A flag sampler that cannot be combined with other sampler flags (greedy), and why. */
+    readonly flagStandsAlone?: string;
+    /** Samplers whose flag is repeatable (--logit-bias the=-5 --logit-bias 29=-inf): build from its values. */
+    fromFlagValues?(values: readonly string[]): Sampler;
     readonly params: readonly ParamDef[];
     /** Build from validated values (in `params` order). null: the entry adds no sampler ("random"). */
     create(values: readonly number[], list?: readonly string[]): Sampler | null;
@@ -153,6 +167,7 @@ const greedy: SamplerDef = {
     aliases: [],
     description: "always take the most likely token; ties go to the lower id",
     flag: "--greedy",
+    flagStandsAlone: "greedy always takes the most likely token",
     params: [],
     create: () => new GreedySampler(),
     reference: "argmax decoding",
@@ -268,8 +283,9 @@ const dynatemp: SamplerDef = {
     aliases: ["dynamic-temperature", "temp-ext"],
     description: "entropy-based temperature in [T−RANGE, T+RANGE]: flat distributions get the hot end",
     flag: "--dynatemp-range",
+    slot: TemperatureSampler.NAME,
     params: [
-        {key: "t", schema: z.number().gte(0), range: "a finite number >= 0", example: 1, flag: "--temp", description: "base temperature"},
+        {key: "t", schema: z.number().gte(0), range: "a finite number >= 0", example: 1, flag: "--temp", flagDefault: 1, description: "base temperature"},
         {key: "range", schema: z.number().gte(0), range: "a finite number >= 0", example: 0.5, description: "half-width of the temperature range; 0 = plain temperature"},
         {key: "exponent", schema: z.number().gt(0), range: "a finite number > 0", example: 1, default: 1, flag: "--dynatemp-exp", description: "T' = min + (max − min)·(H/Hmax)^exponent"},
     ],
@@ -362,12 +378,26 @@ export function parseLogitBiasEntry(key: string, value: string, where: string, e
 
 const LOGIT_BIAS_EXAMPLE = `logit-bias(29=-5;"the"=-inf)`;
 
+/** One --logit-bias value: "ID=BIAS", "TEXT=BIAS" (split at the last "="), or llama.cpp's "ID+BIAS" / "ID-BIAS". */
+export function parseLogitBiasFlag(value: string): LogitBiasEntry {
+    const where = `--logit-bias "${value}"`;
+    const example = `--logit-bias "the=-5" or --logit-bias 29=-inf`;
+    const eq = value.lastIndexOf("=");
+    if (eq < 0) {
+        const m = /^\s*(\d+)\s*([+-].*)$/.exec(value);
+        if (m) return parseLogitBiasEntry(m[1], m[2], where, example);
+        throw new UsageError(`cannot read ${where}: write TOKEN=BIAS with a token id or a text (e.g. ${example})`);
+    }
+    return parseLogitBiasEntry(value.slice(0, eq), value.slice(eq + 1), where, example);
+}
+
 const logitBias: SamplerDef = {
     name: LogitBiasSampler.NAME,
     aliases: ["logit_bias", "bias"],
     description: "add BIAS to the logit of a token id or of every token of a text; -inf bans",
     flag: "--logit-bias",
     params: [],
+    fromFlagValues: (values) => new LogitBiasSampler(values.map(parseLogitBiasFlag)),
     parseEntries(entries, raw) {
         if (entries.length === 0) throw new UsageError(`logit-bias needs at least one TOKEN=BIAS entry in "${raw}" (e.g. ${LOGIT_BIAS_EXAMPLE})`);
         const parsed = entries.map(([k, v]) => parseLogitBiasEntry(k, v, `"${raw}"`, LOGIT_BIAS_EXAMPLE));

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {UsageError} from "../../src/errors.js";
 import {
-    ORDER_PRESETS, parseLogitBiasFlag, parseSamplerOrder, parseStrategy, processEscapes, SAMPLER_REGISTRY, strategyFromFlags,
+    ORDER_PRESETS, SAMPLER_FLAGS, parseLogitBiasFlag, parseSamplerOrder, parseStrategy, processEscapes, SAMPLER_REGISTRY, strategyFromFlags,
     type StrategyFlags,
 } from "../../src/sampling/index.js";
 
@@ -152,6 +152,27 @@ describe("the flag chain: exactly the samplers given, in a documented order", ()
         usageError(() => strategyFromFlags({order: "llama.cpp"}), "--order orders the sampler flags, but none is given");
         usageError(() => strategyFromFlags({greedy: true, order: "hf"}), "--greedy");
         usageError(() => strategyFromFlags({temp: "1", order: "vllm"}), "--order must be one of hf, llama.cpp");
+    });
+    it("the flags are generated from the registry: each sampler's own flag, its parameters' and its list's, each once; every slot is in every preset", () => {
+        const expected = new Set<string>();
+        for (const def of SAMPLER_REGISTRY) {
+            if (def.flag === undefined) continue;
+            expected.add(def.flag);
+            for (const p of def.params) if (p.flag !== undefined) expected.add(p.flag);
+            if (def.list?.flag !== undefined) expected.add(def.list.flag);
+            for (const preset of Object.values(ORDER_PRESETS)) assert.equal(preset.filter((slot) => slot === (def.slot ?? def.name)).length, def.flagStandsAlone ? 0 : 1, `${def.name} in a preset`);
+        }
+        assert.deepEqual(new Set(SAMPLER_FLAGS.map((f) => f.flag)), expected);
+        assert.equal(SAMPLER_FLAGS.length, expected.size);
+        assert.deepEqual(SAMPLER_FLAGS.filter((f) => f.kind !== "value").map((f) => `${f.flag}:${f.kind}`),
+            ["--greedy:switch", "--dry-sequence-breaker:repeatable", "--logit-bias:repeatable"]);
+        assert.equal(SAMPLER_FLAGS.find((f) => f.flag === "--top-n-sigma")!.key, "topNSigma");
+        assert.match(SAMPLER_FLAGS.find((f) => f.flag === "--repeat-last-n")!.description, /\(with --repeat-penalty or --presence-penalty or --frequency-penalty\)$/);
+        // every parameter flag given alone names the flags it needs
+        for (const f of SAMPLER_FLAGS) {
+            if (SAMPLER_REGISTRY.some((d) => d.flag === f.flag)) continue;
+            usageError(() => strategyFromFlags({[f.key]: f.kind === "repeatable" ? ["x"] : "1"}), `${f.flag} needs --`);
+        }
     });
     it("dynatemp takes the temperature slot; --repeat-last-n applies to all three penalties", () => {
         assert.equal(strategyFromFlags({dynatempRange: "0.5", temp: "0.8", topK: "40"})!.spec, "dynatemp=0.8:0.5:1,top-k=40");
