@@ -5,31 +5,17 @@
  */
 import {Command} from "commander";
 import type {BinaryInfo} from "../engine/binary.js";
+import type {FastBuildStatus} from "../engine/fastBuild.js";
 import type {Engine} from "../engine/engine.js";
 import {resolveModel} from "../models/resolve.js";
 import {info, outputStyle} from "./io.js";
 import {addModelOptions, addOutputOptions, engineSettings, type ModelFlags} from "./options.js";
 import {writeOut} from "./stdout.js";
+import {noticeText} from "./fixes.js";
+import {llamaLog} from "./session.js";
 
 interface DoctorFlags extends ModelFlags {
     json?: boolean;
-}
-
-/** scripts/fast-build-lib.mjs (plain JS, shared with the build script). */
-interface FastBuildLib {
-    fastBuildStatus(gpu?: string): {
-        nodeLlamaCpp?: string;
-        patchFile: string;
-        patchFileExists: boolean;
-        patchApplied: boolean;
-        gpu: string;
-        key: string;
-        cacheRoot: string;
-        cached: boolean;
-        cacheEntry: string;
-        localBuilds: Array<{folder: string; fast: boolean; key?: string; upToDate: boolean;
-            smoke?: {ok: boolean; checkedAt?: string; results: Array<{type: string; ok: boolean; signal?: string; error?: string}>}}>;
-    };
 }
 
 export interface DoctorReport {
@@ -37,7 +23,7 @@ export interface DoctorReport {
     platform: string;
     physicalCores: number;
     nodeLlamaCpp?: string;
-    fastBuild?: ReturnType<FastBuildLib["fastBuildStatus"]>;
+    fastBuild?: FastBuildStatus;
     binary?: BinaryInfo;
     /** The smoke test (F32, F16, Q8_0, Q4_0 models in child processes) on the binary llmgen uses. */
     binaryCheck?: {ok: boolean; results: Array<{type: string; ok: boolean; signal?: string; error?: string; buildType?: string}>};
@@ -66,14 +52,6 @@ export function doctorCommand(): Command {
     });
 }
 
-async function loadFastBuildLib(): Promise<FastBuildLib | undefined> {
-    try {
-        return (await import(new URL("../../../scripts/fast-build-lib.mjs", import.meta.url).href)) as FastBuildLib;
-    } catch {
-        return undefined;
-    }
-}
-
 export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     const settings = engineSettings(flags);
     // The engine (and node-llama-cpp, ~0.7 s to import) is loaded only when the command runs.
@@ -83,8 +61,8 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
     const {describeFailure, smokeTestBinary} = await import("../engine/smoke.js");
     const problems: string[] = [];
     const advice: string[] = [];
-    const lib = await loadFastBuildLib();
-    const fastBuild = lib?.fastBuildStatus("false");
+    const {fastBuildStatus} = await import("../engine/fastBuild.js");
+    const fastBuild = await fastBuildStatus();
     const report: DoctorReport = {
         node: process.version,
         platform: `${process.platform}-${process.arch}`,
@@ -117,7 +95,7 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
 
     let modelPath: string | undefined;
     try {
-        modelPath = (await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: false})).path;
+        modelPath = (await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: false, envModel: process.env.LLMGEN_MODEL})).path;
     } catch (err) {
         report.modelSkipped = `no model to check the route with (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); pass -m <model>`;
     }
@@ -126,9 +104,9 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
         try {
             engine = await Engine.load({
                 modelPath, gpu: settings.gpu, threads: settings.threads, ctxSize: settings.ctxSize ?? 256, sequences: 1,
-                verbose: settings.verbose, debug: settings.debug, logitsRoute: settings.logitsRoute,
-                onNotice: (line) => {
-                    if (line.startsWith("fast logits route unavailable")) problems.push(line);
+                verbose: settings.verbose, debug: settings.debug, logitsRoute: settings.logitsRoute, onLog: llamaLog,
+                onNotice: (notice) => {
+                    if (notice.kind === "route-fallback") problems.push(noticeText(notice));
                 }
             });
             report.binary = llamaBinaryInfo(engine.llama);

@@ -4,7 +4,8 @@
  * 2 for usage errors, 1 for runtime errors, 130 after Ctrl-C.
  */
 import {Command, CommanderError} from "commander";
-import {RuntimeError, UsageError} from "../errors.js";
+import {RuntimeError, UsageError, type Fix} from "../errors.js";
+import {withFix} from "./fixes.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
 import {benchCommand} from "./bench.js";
 import {buildFastCommand} from "./buildFast.js";
@@ -160,7 +161,7 @@ function reportError(err: unknown, debug: boolean): number {
     }
     const e = err as {message?: string; exitCode?: number; stack?: string};
     const code = typeof e.exitCode === "number" ? e.exitCode : 1;
-    const message = (e.message ?? String(err)).split("\n")[0];
+    const message = withFix((e.message ?? String(err)).split("\n")[0]!, (err as {fix?: Fix}).fix);
     process.stderr.write(`llmgen: ${message}\n`);
     if (debug && e.stack) process.stderr.write(e.stack + "\n");
     else if (!(err instanceof UsageError || err instanceof RuntimeError)) process.stderr.write("llmgen: (an unexpected error; run with --debug for a stack trace)\n");

@@ -235,3 +235,11 @@ function validateStops(stops: string[]): string[] {
     for (const s of stops) if (s.length === 0) throw new UsageError("--stop needs a non-empty text, got \"\"");
     return stops;
 }
+
+/** LLMGEN_STALL_TIMEOUT: seconds without data after which a download gives up (unset or invalid: the default). */
+export function stallTimeoutFromEnv(): number | undefined {
+    const raw = process.env.LLMGEN_STALL_TIMEOUT;
+    if (raw == null || raw.trim() === "") return undefined;
+    const seconds = parseDecimal(raw);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}

@@ -6,7 +6,7 @@ import {formatBytes} from "../models/format.js";
 import {createPullReporter} from "../models/progress.js";
 import {DownloadCancelledError, pullModel} from "../models/pull.js";
 import {info, outputStyle} from "./io.js";
-import {addOutputOptions, modelsDirOption} from "./options.js";
+import {addOutputOptions, modelsDirOption, stallTimeoutFromEnv} from "./options.js";
 
 interface PullCliOptions {
     modelsDir?: string;
@@ -73,7 +73,8 @@ export function pullCommand(): Command {
                     force: options.force,
                     sha256: options.sha256,
                     signal: controller.signal,
-                    onEvent: reporter.onEvent
+                    onEvent: reporter.onEvent,
+                    stallTimeoutMs: stallTimeoutFromEnv()
                 });
                 reporter.clear();
                 const size = formatBytes(result.sizeBytes);

@@ -5,11 +5,12 @@
 import ora from "ora";
 import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
+import {noticeText} from "./fixes.js";
 import {createPullReporter} from "../models/progress.js";
 import {BUILTIN_MODEL, resolveModel} from "../models/resolve.js";
 import {warmUpSampling} from "../sampling/warmup.js";
 import {info, type OutputStyle} from "./io.js";
-import type {ChatFlags, EngineSettings, ModelFlags} from "./options.js";
+import {stallTimeoutFromEnv, type ChatFlags, type EngineSettings, type ModelFlags} from "./options.js";
 
 /**
  * The prompt from the argument, else from piped stdin (one trailing newline dropped); undefined
@@ -38,6 +39,11 @@ export function decorate(style: OutputStyle): boolean {
     return style.stdoutTTY && style.stderrTTY;
 }
 
+/** llama.cpp's log lines (--verbose, --debug), on stderr. */
+export function llamaLog(level: string, line: string): void {
+    process.stderr.write(`[llama.cpp ${level}] ${line}\n`);
+}
+
 /**
  * Load the engine for a command. `kvUnified`: share one KV cache between the sequences (beam
  * search: cheap forks; see EngineOptions.kvUnified for the price).
@@ -45,7 +51,7 @@ export function decorate(style: OutputStyle): boolean {
 export async function openEngine(flags: ModelFlags, settings: EngineSettings, style: OutputStyle, sequences: number, signal?: AbortSignal, kvUnified = false): Promise<Engine> {
     const reporter = createPullReporter({tty: style.stderrTTY, chalk: style.err, verbose: settings.verbose});
     const resolved = await resolveModel(flags.model, {
-        modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal,
+        modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal, envModel: process.env.LLMGEN_MODEL, stallTimeoutMs: stallTimeoutFromEnv(),
         onNotice: (line) => {
             reporter.clear();
             info(`llmgen: ${line}`);
@@ -74,8 +80,9 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
             debug: settings.debug,
             logitsRoute: settings.logitsRoute,
             forkMinGain: settings.forkMinGain,
-            onNotice: settings.verbose ? (line) => info(style.err.dim(line)) : undefined,
-            onWarning: (line) => info(style.err.yellow(`llmgen: ${line}`))
+            onNotice: settings.verbose ? (notice) => info(style.err.dim(noticeText(notice))) : undefined,
+            onWarning: (notice) => info(style.err.yellow(`llmgen: ${noticeText(notice)}`)),
+            onLog: llamaLog
         });
         // While llama.cpp reads the model on its own threads, give V8 the sampling loops' type
         // feedback (warmUpSampling: a few ms, once per process), so that the first tokens do not
@@ -88,6 +95,9 @@ export async function openEngine(flags: ModelFlags, settings: EngineSettings, st
         return engine;
     } catch (err) {
         spinner?.stop();
+        // The flag that asked for the fast route is the culprit the user needs to see.
+        const {reason} = err as {reason?: unknown};
+        if (err instanceof RuntimeError && typeof reason === "string") throw new RuntimeError(`--logits-route fast: ${reason}`, {fix: err.fix});
         throw err;
     }
 }

@@ -13,6 +13,7 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {getLlama, LlamaLogLevel, type Llama} from "node-llama-cpp";
 import {checkBuildFolder, describeFailure, readSmokeRecord, type SmokeRecord} from "./smoke.js";
+import type {Notice} from "../errors.js";
 
 export interface BinaryInfo {
     buildType: string;
@@ -78,7 +79,7 @@ export function localBuildVerdict(): Promise<LocalBuildVerdict> {
             usePrebuilt: true,
             builds,
             reason: `the local llama.cpp build ${path.basename(bad.folder)} failed llmgen's check (${describeFailure(bad.record)}); ` +
-                "using node-llama-cpp's prebuilt binary (public logits route). `npm run build:fast` rebuilds the fast route"
+                "using node-llama-cpp's prebuilt binary (public logits route)"
         };
     })();
     return verdict;
@@ -90,7 +91,7 @@ export interface LoadLlamaOptions {
     logger: (level: string, message: string) => void;
     maxThreads?: number;
     /** Told once per process when a local build is refused. */
-    onWarning?: (line: string) => void;
+    onWarning?: (notice: Notice) => void;
 }
 
 let warned = false;
@@ -104,7 +105,7 @@ export async function loadLlama(opts: LoadLlamaOptions): Promise<Llama> {
     const v = await localBuildVerdict();
     if (v.usePrebuilt && v.reason !== undefined && !warned) {
         warned = true;
-        opts.onWarning?.(v.reason);
+        opts.onWarning?.({kind: "local-build-refused", message: v.reason, fix: "build-fast-route"});
     }
     return getLlama({
         build: "never",

@@ -11,7 +11,7 @@ import os from "node:os";
 import {
     LlamaLogLevel, type ChatHistoryItem, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token
 } from "node-llama-cpp";
-import {RuntimeError, UsageError} from "../errors.js";
+import {RuntimeError, UsageError, type Notice} from "../errors.js";
 import {loadLlama} from "./binary.js";
 import {pieceBytes, readableBytes, vocabularyKind, type VocabularyKind} from "./pieces.js";
 import {type LogitsRoute} from "./logitsRoute.js";
@@ -33,9 +33,11 @@ export interface EngineOptions {
     verbose?: boolean;
     debug?: boolean;
     /** Receives one-line notices (route, threads...) when verbose. */
-    onNotice?: (line: string) => void;
+    onNotice?: (notice: Notice) => void;
     /** Receives one-line warnings the user should always see (a local llama.cpp build refused). */
-    onWarning?: (line: string) => void;
+    onWarning?: (notice: Notice) => void;
+    /** llama.cpp's own log lines under verbose/debug (one line each, without the newline). */
+    onLog?: (level: string, line: string) => void;
     /** Logits route: auto (fast when the patched build is loaded, else public), fast, public. Default auto. */
     logitsRoute?: LogitsRouteChoice;
     /** Minimum prefix gain (tokens) for a KV fork on the fast route; Infinity turns forking off. Default 1. */
@@ -210,7 +212,7 @@ export class Engine {
         try {
             modelBytes = fs.statSync(opts.modelPath).size;
         } catch {
-            throw new RuntimeError(`model file not found: ${opts.modelPath} (check the path, or run \`llmgen models\`)`);
+            throw new RuntimeError(`model file not found: ${opts.modelPath}`, {fix: "list-models"});
         }
         const threads = opts.threads ?? defaultThreads(modelBytes);
         const logLevel = opts.debug ? LlamaLogLevel.debug : opts.verbose ? LlamaLogLevel.info : LlamaLogLevel.disabled;
@@ -222,8 +224,7 @@ export class Engine {
                 logLevel,
                 logger: (level, message) => {
                     if (logLevel === LlamaLogLevel.disabled) return;
-                    const text = message.endsWith("\n") ? message : message + "\n";
-                    process.stderr.write(`[llama.cpp ${level}] ${text}`);
+                    opts.onLog?.(level, message.endsWith("\n") ? message.slice(0, -1) : message);
                 },
                 maxThreads: threads,
                 onWarning: opts.onWarning
@@ -231,8 +232,8 @@ export class Engine {
         } catch (err) {
             const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
             if (opts.gpu === "cuda" || opts.gpu === "vulkan")
-                throw new RuntimeError(`cannot use --gpu ${opts.gpu} here (${why}); try --gpu auto or --gpu cpu`);
-            throw new RuntimeError(`cannot start llama.cpp (${why}); run with --debug for details`);
+                throw new RuntimeError(`cannot use the ${opts.gpu} backend here (${why})`, {fix: "other-backend"});
+            throw new RuntimeError(`cannot start llama.cpp (${why})`, {fix: "debug"});
         }
         let model: LlamaModel;
         try {
@@ -240,12 +241,12 @@ export class Engine {
         } catch (err) {
             await llama.dispose().catch(() => undefined);
             const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
-            throw new RuntimeError(`cannot load model ${opts.modelPath}: ${why} (is it a complete GGUF file? try \`llmgen pull\` again)`);
+            throw new RuntimeError(`cannot load model ${opts.modelPath}: ${why}`, {fix: "pull-again"});
         }
         const train = model.trainContextSize;
         const ctxSize = opts.ctxSize ?? Math.min(train, 4096);
         if (opts.ctxSize !== undefined && opts.ctxSize > train)
-            opts.onNotice?.(`--ctx-size ${opts.ctxSize} exceeds the model's training context (${train}); quality may degrade`);
+            opts.onNotice?.({kind: "context-beyond-training", message: `context size ${opts.ctxSize} exceeds the model's training context (${train}); quality may degrade`});
         let context: LlamaContext;
         try {
             const contextOptions: Parameters<LlamaModel["createContext"]>[0] & {_llmgenKvUnified?: boolean} = {
@@ -274,7 +275,7 @@ export class Engine {
             await llama.dispose().catch(() => undefined);
             throw err;
         }
-        opts.onNotice?.(`logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`);
+        opts.onNotice?.({kind: "route", message: `logits route: ${route.name}; backend: ${llama.gpu === false ? "cpu" : llama.gpu}; build: ${llama.buildType}; threads: ${threads}`});
         return new Engine(llama, model, context, route, threads, opts.modelPath, ctxSize, opts.forkMinGain ?? 1);
     }
 

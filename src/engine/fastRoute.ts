@@ -20,6 +20,7 @@ import {fileURLToPath, pathToFileURL} from "node:url";
 import {LlamaContextSequence, type LlamaContext, type Token} from "node-llama-cpp";
 import type {EngineSequence} from "./engine.js";
 import type {LogitsRoute} from "./logitsRoute.js";
+import {RuntimeError, type Fix} from "../errors.js";
 
 /** The patched AddonContext methods. */
 interface FastAddonContext {
@@ -57,7 +58,7 @@ export const FAST_ROUTE_VERSION = 2;
 
 export type FastRouteDetection =
     | {available: true; version: number; addon: FastAddonContext; withLock: WithLock; canFork: boolean}
-    | {available: false; reason: string};
+    | {available: false; reason: string; fix?: Fix};
 
 let lockModule: Promise<WithLock | undefined> | undefined;
 
@@ -87,13 +88,13 @@ export async function detectFastRoute(context: LlamaContext): Promise<FastRouteD
     const addon = (context as unknown as {_ctx?: Partial<FastAddonContext>})._ctx;
     if (addon === undefined || addon === null) return {available: false, reason: "node-llama-cpp's context has no native handle (_ctx)"};
     if (typeof addon.llmgenCopyLogits !== "function" || typeof addon.llmgenFastRouteVersion !== "function")
-        return {available: false, reason: "the loaded llama.cpp binary is not llmgen's patched build (build it: npm run build:fast)"};
+        return {available: false, reason: "the loaded llama.cpp binary is not llmgen's patched build", fix: "build-fast-route"};
     const version = addon.llmgenFastRouteVersion();
     if (version !== FAST_ROUTE_VERSION)
-        return {available: false, reason: `the patched build has fast-route version ${version}, llmgen expects ${FAST_ROUTE_VERSION} (rebuild: npm run build:fast)`};
+        return {available: false, reason: `the patched build has fast-route version ${version}, llmgen expects ${FAST_ROUTE_VERSION}`, fix: "build-fast-route"};
     const proto = LlamaContextSequence.prototype as unknown as Partial<RawSequence>;
     if (typeof proto._decodeTokens !== "function")
-        return {available: false, reason: "node-llama-cpp's private decode path changed (llmgen needs node-llama-cpp 3.21.1 exactly)"};
+        return {available: false, reason: "node-llama-cpp's private decode path changed (llmgen needs node-llama-cpp 3.21.1 exactly)", fix: "use-public-route"};
     const withLock = await nodeLlamaCppWithLock();
     if (withLock === undefined) return {available: false, reason: "cannot load node-llama-cpp's lifecycle-utils (locks)"};
     const canFork = typeof addon.llmgenCopySequence === "function" && typeof addon.removeTokenCellsFromSequence === "function";
@@ -105,7 +106,7 @@ function checkRawSequence(raw: Partial<RawSequence>): asserts raw is RawSequence
     if (typeof raw._decodeTokens !== "function" || typeof raw._sequenceId !== "number" || !Array.isArray(raw._contextTokens) ||
         typeof raw._nextTokenIndex !== "number" || raw._contextShift === undefined || raw._lock === undefined ||
         !Array.isArray(raw._loadedTokenPredictions) || typeof raw._checkpoints?.pruneFromEndToIndex !== "function")
-        throw new Error("node-llama-cpp's private sequence members changed (llmgen's fast route needs node-llama-cpp 3.21.1 exactly); use --logits-route public");
+        throw new RuntimeError("node-llama-cpp's private sequence members changed (llmgen's fast route needs node-llama-cpp 3.21.1 exactly)", {fix: "use-public-route"});
 }
 
 export interface ForkStats {

@@ -72,7 +72,7 @@ export interface PullOptions {
     onEvent?: (event: PullEvent) => void;
     /** Hugging Face endpoint (default: MODEL_ENDPOINT, HF_ENDPOINT, https://huggingface.co/). */
     hfEndpoint?: string;
-    /** Give up when no data arrives for this long (default 60 s, or LLMGEN_STALL_TIMEOUT seconds). */
+    /** Give up when no data arrives for this long (default 60 s; the CLI reads LLMGEN_STALL_TIMEOUT). */
     stallTimeoutMs?: number;
     /** Time allowed for the first answer from the server (default 20 s). */
     probeTimeoutMs?: number;
@@ -174,13 +174,6 @@ function localFileError(spec: string, modelsDir: string): UsageError {
     return new UsageError(
         `no such file: ${spec}${bare ? " (not here, not in the models folder)" : ""} — pull downloads a catalogue name${entry != null ? ` (did you mean ${entry.name}?)` : ""}, ${HF_URI_FORMATS.replace(" or ", ", ")} or an http(s) URL; see llmgen pull --help`
     );
-}
-
-function stallTimeoutFromEnv(): number | undefined {
-    const raw = process.env.LLMGEN_STALL_TIMEOUT;
-    if (raw == null || raw.trim() === "") return undefined;
-    const seconds = Number(raw);
-    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 async function defaultDiskFree(dir: string): Promise<number> {
@@ -495,7 +488,7 @@ async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): 
     const target = pullTarget(spec, opts.sha256, {modelsDir: dir});
     const emit = opts.onEvent ?? (() => undefined);
     const endpoint = hfEndpoint(opts.hfEndpoint);
-    const stallMs = opts.stallTimeoutMs ?? stallTimeoutFromEnv() ?? DEFAULT_STALL_TIMEOUT_MS;
+    const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const probeMs = opts.probeTimeoutMs ?? Math.max(DEFAULT_PROBE_TIMEOUT_MS, stallMs);
     const diskFree = opts.diskFree ?? defaultDiskFree;
     const signal = opts.signal;

@@ -32,6 +32,10 @@ export interface ResolveOptions {
     onNotice?: (line: string) => void;
     /** Download progress events (the caller draws them). */
     onPullEvent?: (event: PullEvent) => void;
+    /** The model to use when `spec` is undefined (the CLI passes LLMGEN_MODEL). */
+    envModel?: string;
+    /** A download gives up when no data arrives for this long (see PullOptions). */
+    stallTimeoutMs?: number;
 }
 
 /** The built-in demo model, shipped with llmgen (assets/stories260K.gguf). */
@@ -98,7 +102,7 @@ function pullCommandFor(what: string | undefined, modelsDirOption: string | unde
 async function pullNow(what: string, announce: string, dir: string, opts: ResolveOptions): Promise<ResolvedModel> {
     opts.onNotice?.(announce);
     try {
-        const result = await pullModel(what, {modelsDir: dir, signal: opts.signal, onEvent: opts.onPullEvent});
+        const result = await pullModel(what, {modelsDir: dir, signal: opts.signal, onEvent: opts.onPullEvent, stallTimeoutMs: opts.stallTimeoutMs});
         opts.onNotice?.(`saved ${displayPath(result.path)}`);
         return await useFile(result.path, result.name, result.entry, true);
     } catch (err) {
@@ -117,7 +121,7 @@ async function useCatalogueEntry(entry: CatalogueEntry, dir: string, opts: Resol
 }
 
 /**
- * Find the model file for `spec` (undefined: LLMGEN_MODEL, else the default/first model in the
+ * Find the model file for `spec` (undefined: opts.envModel, else the default/first model in the
  * models folder, else pull the default when interactive). Throws RuntimeError with one line that
  * names the file or the command that fixes it.
  */
@@ -127,7 +131,7 @@ export async function resolveModel(spec: string | undefined, opts: ResolveOption
 
 async function resolveModelQuietly(spec: string | undefined, opts: ResolveOptions): Promise<ResolvedModel> {
     const dir = modelsDirChoice(opts.modelsDir).dir;
-    const fromEnv = process.env.LLMGEN_MODEL?.trim();
+    const fromEnv = opts.envModel?.trim();
     const wanted = spec?.trim() || fromEnv || undefined;
     if (spec != null && spec.trim() === "") throw new UsageError("-m needs a model: a path, a file in the models folder, a catalogue name or a URI");
 

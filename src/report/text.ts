@@ -60,10 +60,4 @@ export function visibleToken(text: string): string {
     return `"${escaped}"`;
 }
 
-/** The terminal width to render for: COLUMNS (when a positive integer), else the stream's, else 80. */
-export function terminalWidth(stream: {columns?: number} = process.stdout): number {
-    const env = Number(process.env.COLUMNS);
-    if (Number.isInteger(env) && env > 0) return env;
-    if (typeof stream.columns === "number" && stream.columns > 0) return stream.columns;
-    return 80;
-}
+

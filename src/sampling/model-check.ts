@@ -26,7 +26,7 @@ export function needsTrueLogits(strategy: Strategy): boolean {
 /** Throw the error the strategy would hit on this model (RuntimeError for the route, UsageError for bad token ids/texts). */
 export function checkStrategyForModel(strategy: Strategy, env: ModelEnvironment): void {
     if (strategy.kind !== "sample") return;
-    if (!env.trueLogits && needsTrueLogits(strategy)) throw new RuntimeError(TRUE_LOGITS_REQUIRED);
+    if (!env.trueLogits && needsTrueLogits(strategy)) throw new RuntimeError(TRUE_LOGITS_REQUIRED, {fix: "build-fast-route"});
     for (const s of strategy.samplers) {
         if (s instanceof LogitBiasSampler) s.resolve(env.vocabulary, env.vocabSize);
         else if (s instanceof DrySampler && s.needsVocabulary) s.processed(env.vocabulary);

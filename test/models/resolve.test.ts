@@ -89,9 +89,8 @@ describe("resolveModel", () => {
     });
 
     it("without -m uses LLMGEN_MODEL", async () => {
-        process.env.LLMGEN_MODEL = TINY_RANDOM();
         copy(STORIES(), "stories260K.gguf");
-        assert.equal((await resolveModel(undefined, {modelsDir: dir, interactive: false})).path, TINY_RANDOM());
+        assert.equal((await resolveModel(undefined, {modelsDir: dir, interactive: false, envModel: TINY_RANDOM()})).path, TINY_RANDOM());
     });
 
     it("without -m uses the default model when present, else the first .gguf", async () => {

@@ -7,11 +7,10 @@ import {marksFor, type TokenMarks, visitTokens, WindowCounts} from "./shared.js"
 /** Default window of the penalties: the last 64 tokens (llama.cpp's --repeat-last-n default). */
 export const DEFAULT_REPEAT_LAST_N = 64;
 
-/** The one-line refusal of the CTRL penalty on logits known only up to a constant. */
+/** The one-line refusal of the CTRL penalty on logits known only up to a constant (its fix: "build-fast-route"). */
 export const TRUE_LOGITS_REQUIRED =
     "repeat-penalty needs the model's raw logits (it divides positive logits and multiplies negative ones), " +
-    "but the public logits route only gives them up to an additive constant: build the fast route with `npm run build:fast` " +
-    "and run with --logits-route fast (or use presence/frequency penalties, which are exact on both routes)";
+    "but the public logits route only gives them up to an additive constant (presence and frequency penalties are exact on both routes)";
 
 function checkWindow(what: string, lastN: number): void {
     if (!Number.isInteger(lastN) || lastN < -1) throw new RangeError(`${what} last_n must be an integer >= -1, got ${lastN}`);
@@ -88,7 +87,7 @@ export class RepeatPenaltySampler extends WindowPenalty {
     }
 
     protected override check(ctx: StepContext): void {
-        if (!ctx.trueLogits) throw new RuntimeError(TRUE_LOGITS_REQUIRED);
+        if (!ctx.trueLogits) throw new RuntimeError(TRUE_LOGITS_REQUIRED, {fix: "build-fast-route"});
     }
 
     protected adjust(logit: number): number {
