@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerate the reference tables in docs/ from the code (the commander declarations and the
-// sampler registry): `npm run docs`. test/cli/docs.test.ts fails when docs/ is out of date.
+// sampler registry): `npm run docs`. test/standalone/cli/docs.test.ts fails when docs/ is out of date.
 // With --check: change nothing, exit 1 and name the stale blocks.
 import fs from "node:fs";
 import path from "node:path";

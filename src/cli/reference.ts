@@ -2,7 +2,7 @@
  * Reference tables generated from the declarations themselves — the commander options (declared
  * once, in options.ts and each command) and the sampler registry — so the manual cannot drift from
  * the code. `npm run docs` (scripts/update-docs.mjs) writes them into docs/ between
- * `<!-- generated: … -->` markers; test/cli/docs.test.ts fails when docs/ is out of date.
+ * `<!-- generated: … -->` markers; test/standalone/cli/docs.test.ts fails when docs/ is out of date.
  */
 import type {Command, Option} from "commander";
 import {BEAM_DEF, formatNumber, SAMPLER_REGISTRY, usageOf, type SamplerDef} from "../sampling/index.js";
