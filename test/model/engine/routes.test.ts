@@ -15,7 +15,7 @@ import {ROOT, STORIES, TINY_RANDOM} from "../../support/paths.js";
 import {SAMPLING_CASES} from "./support/cases.js";
 import type {ProbeResult} from "./support/routeProbe.js";
 
-const PROBE = path.join(ROOT, "dist", "test", "engine", "support", "routeProbe.js");
+const PROBE = path.join(ROOT, "dist", "test", "model", "engine", "support", "routeProbe.js");
 const REQUIRED = process.env.CI === "true" || process.env.LLMGEN_REQUIRE_FAST_ROUTE === "1";
 
 /**
