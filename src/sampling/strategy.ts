@@ -594,10 +594,10 @@ function findSamplerDefOrThrow(name: string): SamplerDef {
  * A chain with fresh sampler instances for a sample strategy (stateful samplers must not be shared
  * between samples generated concurrently).
  */
-export function createChain(strategy: SampleStrategy, vocabSize: number): SamplerChain {
+export function createChain(strategy: SampleStrategy, vocabSize: number, first: readonly Sampler[] = []): SamplerChain {
     const fresh = parseStrategy(strategy.spec);
     if (fresh.kind !== "sample") throw new Error(`not a sampling strategy: ${strategy.spec}`);
-    return new SamplerChain(fresh.samplers, vocabSize);
+    return new SamplerChain([...first, ...fresh.samplers], vocabSize);
 }
 
 /** The usage pattern of an entry: top-p=P, mirostat=VERSION[:TAU[:ETA]], logit-bias(TOKEN=BIAS;…). */
