@@ -8,6 +8,8 @@
  * The implementation backed by llama.cpp's grammar engine lives in src/engine/grammar.ts.
  */
 import type {Candidates} from "./candidates/set.js";
+import {SamplerChain} from "./chain.js";
+import {createChain, type SampleStrategy} from "./strategy.js";
 import type {Sampler} from "./types.js";
 
 /** Which tokens may come next, and its state as tokens are accepted. */
@@ -101,4 +103,21 @@ export class ConstraintStage implements Sampler {
     accept(token: number): void {
         this.constraint.accept(token);
     }
+}
+
+/**
+ * The chains `explain` shows under a constraint: first the constraint alone (its kept set: the tokens
+ * it accepts, renormalised), then each strategy with the constraint as its first stage. Each chain
+ * has its own clone of the constraint; accept() on a chain advances its clone.
+ */
+export function constrainedChains(constraint: TokenConstraint, strategies: ReadonlyArray<{spec: string; strategy: SampleStrategy}>,
+    vocabSize: number, isEnd: (token: number) => boolean): Array<{spec: string; chain: SamplerChain; stage: ConstraintStage}> {
+    const alone = new ConstraintStage(constraint.clone(), {isEnd});
+    return [
+        {spec: constraint.kind, chain: new SamplerChain([alone], vocabSize), stage: alone},
+        ...strategies.map(({spec, strategy}) => {
+            const stage = new ConstraintStage(constraint.clone(), {isEnd});
+            return {spec, chain: createChain(strategy, vocabSize, [stage]), stage};
+        })
+    ];
 }
