@@ -9,7 +9,7 @@
  * what LlamaSampler._canBeNextTokenForGrammarEvaluationState calls) once per vocabulary entry — about
  * 10× slower, so it is used only for small vocabularies (PER_TOKEN_MAX_VOCAB).
  */
-import {LlamaGrammar, LlamaGrammarEvaluationState, LlamaText, type Llama, type LlamaModel} from "node-llama-cpp";
+import {LlamaGrammar, LlamaGrammarEvaluationState, LlamaText, type Llama, type LlamaModel, type Token} from "node-llama-cpp";
 import {UsageError} from "../errors.js";
 import type {TokenConstraint} from "../sampling/constraint.js";
 
@@ -51,17 +51,30 @@ function nativeState(state: LlamaGrammarEvaluationState): unknown {
 export class GrammarConstraint implements TokenConstraint {
     private readonly native: unknown;
 
+    /**
+     * `banned`: control tokens that do not end generation (BOS, Llama 3's reserved and header tokens).
+     * llama.cpp's grammar matches them by their text ("<s>" is three characters a JSON string may
+     * hold); llmgen never lets a grammar pick them.
+     */
     constructor(readonly kind: string, readonly stopTexts: readonly string[], private readonly state: LlamaGrammarEvaluationState,
-        private readonly b: GrammarBindings, readonly vocabSize: number, readonly method: MaskMethod) {
+        private readonly b: GrammarBindings, readonly vocabSize: number, readonly method: MaskMethod, private readonly banned: Int32Array) {
         this.native = nativeState(state);
     }
 
     mask(logits: Float32Array): number {
-        if (this.method === "native") return this.b.llmgenGrammarMask!(this.native, logits);
         let allowed = 0;
-        for (let id = 0; id < this.vocabSize; id++) {
-            if (this.b.canBeNextTokenForGrammarEvaluationState(this.native, id)) allowed++;
-            else logits[id] = -Infinity;
+        if (this.method === "native") {
+            for (const id of this.banned) logits[id] = 0; // finite: what is left finite after the mask, the grammar accepted
+            allowed = this.b.llmgenGrammarMask!(this.native, logits);
+        } else {
+            for (let id = 0; id < this.vocabSize; id++) {
+                if (this.b.canBeNextTokenForGrammarEvaluationState(this.native, id)) allowed++;
+                else logits[id] = -Infinity;
+            }
+        }
+        for (const id of this.banned) {
+            if (logits[id] !== -Infinity) allowed--;
+            logits[id] = -Infinity;
         }
         return allowed;
     }
@@ -71,19 +84,20 @@ export class GrammarConstraint implements TokenConstraint {
     }
 
     clone(): GrammarConstraint {
-        return new GrammarConstraint(this.kind, this.stopTexts, this.state.clone(), this.b, this.vocabSize, this.method);
+        return new GrammarConstraint(this.kind, this.stopTexts, this.state.clone(), this.b, this.vocabSize, this.method, this.banned);
     }
 }
 
 /**
  * node-llama-cpp 3.21.1 writes JSON numbers with exponents of up to 16 digits, for integers too
  * (GbnfNumber.js): "5e-3" is not an integer, and "1e9999" parses as Infinity. These two rules of its
- * output are rewritten: integers without exponent (as llama.cpp's own json-schema-to-grammar does),
- * other numbers with an exponent of at most two digits. Any other rule is left as node-llama-cpp wrote it.
+ * output are rewritten: integers without exponent (as llama.cpp's own json-schema-to-grammar does)
+ * and of at most 15 digits (exact as a float64, a JavaScript safe integer), other numbers with an
+ * exponent of at most two digits. Any other rule is left as node-llama-cpp wrote it.
  */
 const NUMBER_RULE_FIXES: ReadonlyArray<[string, string]> = [
     ['integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
-        'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15})'],
+        'integer-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,14})'],
     ['fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? ("0" | [1-9] [0-9]{0,15}))?',
         'fractional-number-rule ::= "-"? ("0" | [1-9] [0-9]{0,15}) ("." [0-9]{1,16})? ([eE] [-+]? [0-9]{1,2})?']
 ];
@@ -135,5 +149,10 @@ export async function compileConstraint(llama: Llama, model: LlamaModel, vocabSi
         throw new UsageError(`${source.source}: llama.cpp cannot start this grammar (${why.split("\n")[0]})`);
     }
     const stops = grammar.stopGenerationTriggers.map(triggerText).filter((t): t is string => t !== undefined && t.length > 0);
-    return new GrammarConstraint(source.kind, stops, state, b, vocabSize, chosen);
+    const banned: number[] = [];
+    for (let id = 0; id < vocabSize; id++) {
+        const token = id as Token;
+        if (model.getTokenAttributes(token).control && !model.isEogToken(token)) banned.push(id);
+    }
+    return new GrammarConstraint(source.kind, stops, state, b, vocabSize, chosen, Int32Array.from(banned));
 }
