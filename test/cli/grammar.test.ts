@@ -234,3 +234,19 @@ describe("structured output: usage errors (exit 2, one line)", () => {
         assert.match(r.stderr, /beam=3 cannot follow a grammar/);
     });
 });
+
+describe("chat --json-schema (Llama 3 fixture, its chat template)", {skip: largeFixturesSkip(large !== undefined)}, () => {
+    test("every reply parses and fits the schema, and ends with the grammar", async () => {
+        const r = await runCli(["chat", "-m", path.join(large ?? "", "llama-3-vocab-random-q8_0.gguf"), "--json-schema", JSON.stringify(SCHEMA),
+            "-s", "random,temp=1.5", "--seed", "6", "-n", "300", "--json"], {input: "A record please\nAnother one\n/strategy beam=2\n", timeoutMs: 300_000});
+        assert.equal(r.code, 1, "the refused /strategy makes the scripted chat exit 1 at the end");
+        assert.match(r.stderr, /beam=2 cannot follow a grammar/);
+        const done = ndjson(r.stdout).filter((e) => e.type === "done") as unknown as Array<{text: string; stopReason: string}>;
+        assert.equal(done.length, 2);
+        for (const [i, d] of done.entries()) {
+            checkFits(d.text, `turn ${i}`);
+            assert.equal(d.stopReason, "grammar");
+        }
+    });
+});
+

@@ -123,3 +123,17 @@ describe("JSON number rules", () => {
         assert.equal(fixNumberRules(GBNF), GBNF, "other grammars are left as they are");
     });
 });
+
+describe("without the native mask (an older or stock binary)", () => {
+    // A stand-in for node-llama-cpp's Llama whose addon has the per-token check but no llmgenGrammarMask.
+    const stock = {_bindings: {AddonSampler: {canBeNextTokenForGrammarEvaluationState: () => true, acceptGrammarEvaluationStateToken: () => undefined}}};
+    test("a vocabulary over 4096 tokens is refused with one line naming the build command", async () => {
+        await assert.rejects(compileConstraint(stock as never, {} as never, 32000, SCHEMA),
+            (e: Error) => e.name === "UsageError" && /--json-schema on a 32000-token vocabulary needs llmgen's patched llama.cpp build .*: run npm run build:fast$/.test(e.message));
+        assert.equal(hasNativeGrammarMask(stock as never), false);
+    });
+    test("asking for the native mask on it is refused the same way", async () => {
+        await assert.rejects(compileConstraint(stock as never, {} as never, 512, TINY, "native"), /needs llmgen's patched llama.cpp build \(fast-route version 3\): run npm run build:fast/);
+    });
+});
+
