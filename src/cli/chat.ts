@@ -15,20 +15,24 @@ import readline from "node:readline";
 import {Command} from "commander";
 import type {ChatMessage, Engine} from "../engine/engine.js";
 import {UsageError} from "../errors.js";
-import {decode} from "../generate/decode.js";
+import {BEAM_GRAMMAR_REFUSAL, decode} from "../generate/decode.js";
 import type {StopReason, TokenEvent} from "../generate/sample.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
 import {explainStep} from "../metrics/distribution.js";
 import {renderExplain, type ExplainReport} from "../report/explain.js";
+import {constrainedChains, type TokenConstraint} from "../sampling/constraint.js";
 import {checkStrategyForModel, createChain, createRng, isValidSeed, parseDecimal, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
 import {info, outputStyle, type OutputStyle} from "./io.js";
-import {addModelOptions, addOutputOptions, addSamplingOptions, engineSettings, HELP_GROUPS, runSettings, type ModelFlags, type SamplingFlags} from "./options.js";
+import {
+    addConstraintOptions, addModelOptions, addOutputOptions, addSamplingOptions, engineSettings, HELP_GROUPS, readConstraintFlags, runSettings,
+    type ConstraintFlags, type ModelFlags, type SamplingFlags
+} from "./options.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
-import {interruptHandling, openEngine} from "./session.js";
+import {interruptHandling, loadConstraint, openEngine} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
 import {writeOut} from "./stdout.js";
 
-export interface ChatCommandFlags extends ModelFlags, SamplingFlags {
+export interface ChatCommandFlags extends ModelFlags, SamplingFlags, ConstraintFlags {
     system?: string;
     json?: boolean;
 }
@@ -57,7 +61,7 @@ interface Turn {
 export function chatCommand(setExit: (code: number) => void): Command {
     const cmd = new Command("chat")
         .description("talk to a chat model in its own chat template, every reply chosen by llmgen's sampler chain (KV cache kept across turns); reads turns from stdin when it is not a terminal");
-    addSamplingOptions(addModelOptions(cmd));
+    addConstraintOptions(addSamplingOptions(addModelOptions(cmd)));
     cmd.optionsGroup(HELP_GROUPS.chat).option("--system <text>", "system message");
     addOutputOptions(cmd, "without a terminal: NDJSON events per turn (tokens, done)");
     return cmd.action(async (flags: ChatCommandFlags) => {
@@ -71,6 +75,8 @@ export class Conversation {
     /** The seed of the next reply (each reply takes the next number). */
     seed: number;
     private readonly firstSeed: number;
+    /** Structured output: every reply follows it (--json-schema/--grammar). */
+    constraint?: TokenConstraint;
 
     constructor(readonly engine: Engine, public system: string | undefined, public strategy: Strategy, seed: number,
         private readonly run: ReturnType<typeof runSettings>) {
@@ -115,7 +121,7 @@ export class Conversation {
         const [result] = await decode(this.engine, {
             promptTokens: prompt.tokens, strategy: this.strategy, seed, maxTokens: this.run.maxTokens,
             stops: [...this.run.stops, ...prompt.stops], ignoreEos: this.run.ignoreEos, lengthPenalty: this.run.lengthPenalty,
-            signal: hooks.signal, onText: (_s, t) => hooks.onText?.(t), onToken: hooks.onToken
+            signal: hooks.signal, constraint: this.constraint, onText: (_s, t) => hooks.onText?.(t), onToken: hooks.onToken
         });
         const turn: Turn = {user, reply: result!.text, stopReason: result!.stopReason, tokens: result!.tokens};
         this.turns.push(turn);
@@ -137,11 +143,15 @@ export class Conversation {
         }
         const logits = await this.engine.sequences[0]!.logitsFor(tokens);
         const vocabulary = engineVocabulary(this.engine);
-        const chains = this.strategy.kind === "sample" ? [{spec: this.strategy.spec, chain: createChain(this.strategy, this.engine.vocabSize)}] : [];
+        const strategy = this.strategy;
+        const chains = strategy.kind !== "sample" ? []
+            : this.constraint !== undefined
+                ? constrainedChains(this.constraint, [{spec: strategy.spec, strategy}], this.engine.vocabSize, (id) => this.engine.isEndOfGeneration(id))
+                : [{spec: strategy.spec, chain: createChain(strategy, this.engine.vocabSize)}];
         const ctx = {history: tokens, promptLength: tokens.length, rng: createRng(0), trueLogits: this.engine.route.trueLogits, vocabulary};
         const step = explainStep(logits, chains, ctx, {position: 0, top: 10, textOf: (id) => this.engine.tokenText(id, tokens)});
         const report: ExplainReport = {prompt: user ?? "(after the last reply)", model: this.engine.info.modelPath, vocabSize: this.engine.vocabSize,
-            steps: [{...step, context: user ?? this.turns.at(-1)?.reply ?? ""}]};
+            steps: [{...step, context: user ?? this.turns.at(-1)?.reply ?? ""}], ...(this.constraint === undefined ? {} : {constraint: this.constraint.kind})};
         return renderExplain(report, {width, chalk: style.err, plain: !style.stderrTTY});
     }
 
@@ -176,6 +186,7 @@ async function command(conv: Conversation, line: string, style: OutputStyle): Pr
         case "strategy": {
             const strategy = parseStrategy(arg);
             checkStrategyForModel(strategy, {trueLogits: conv.engine.route.trueLogits, vocabSize: conv.engine.vocabSize, vocabulary: engineVocabulary(conv.engine)});
+            if (strategy.kind === "beam" && conv.constraint !== undefined) throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
             if (strategy.kind === "beam" && strategy.width > conv.engine.sequences.length)
                 throw new UsageError(`${strategy.spec} needs ${strategy.width} sequences; start chat with --beams ${strategy.width} to use beam search`);
             conv.strategy = strategy;
@@ -205,6 +216,8 @@ async function chatAction(flags: ChatCommandFlags): Promise<number> {
     const {strategy} = chooseStrategy(flags);
     const run = runSettings(flags);
     const settings = engineSettings(flags);
+    const constraintSource = readConstraintFlags(flags);
+    if (constraintSource !== undefined && strategy.kind === "beam") throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
     if (flags.json && interactive) throw new UsageError("--json is for scripts (stdin not a terminal); on a terminal chat prints the replies");
     const sequences = strategy.kind === "beam" ? strategy.width : 1;
@@ -215,6 +228,7 @@ async function chatAction(flags: ChatCommandFlags): Promise<number> {
             throw new UsageError(`${engine.info.modelPath} has no chat template (GGUF tokenizer.chat_template): llmgen chat needs an instruct/chat model`);
         checkStrategyForModel(strategy, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary: engineVocabulary(engine)});
         const conv = new Conversation(engine, flags.system, strategy, run.seed ?? randomSeed(), run);
+        conv.constraint = await loadConstraint(engine, constraintSource);
         return interactive ? await terminalChat(conv, style) : await scriptedChat(conv, flags, style, interrupt!);
     } finally {
         interrupt?.dispose();

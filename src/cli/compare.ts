@@ -8,7 +8,7 @@ import {Command, Option} from "commander";
 import ora, {type Ora} from "ora";
 import type {Engine} from "../engine/engine.js";
 import {UsageError} from "../errors.js";
-import {decode} from "../generate/decode.js";
+import {BEAM_GRAMMAR_REFUSAL, decode} from "../generate/decode.js";
 import type {TokenEvent} from "../generate/sample.js";
 import {strategyMetrics} from "../metrics/strategy.js";
 import {compareJson, renderComparePlain, renderCompareTerminal} from "../report/compare.js";
@@ -16,13 +16,14 @@ import {renderHtml} from "../report/html.js";
 import {wrap} from "../report/text.js";
 import {probabilityLegend} from "../report/tint.js";
 import type {CompareReport, SampleRecord, StrategyRecord, TokenRecord} from "../report/types.js";
+import type {TokenConstraint} from "../sampling/constraint.js";
 import {checkStrategyForModel, parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
 import {engineVocabulary} from "../generate/vocabulary.js";
 import {info, outputStyle, outputWidth} from "./io.js";
 import {
-    addChatOptions, addModelOptions, addOutputOptions, checkChatFlags, collect, parseSamples, samplesOption, engineSettings, intAtLeast, parseNumber, runSettings, type ChatFlags, type ModelFlags, type SamplingFlags
+    addChatOptions, addConstraintOptions, addModelOptions, readConstraintFlags, type ConstraintFlags, addOutputOptions, checkChatFlags, collect, parseSamples, samplesOption, engineSettings, intAtLeast, parseNumber, runSettings, type ChatFlags, type ModelFlags, type SamplingFlags
 } from "./options.js";
-import {decorate, InterruptedError, interruptHandling, openEngine, preparePrompt, readPrompt, requirePrompt} from "./session.js";
+import {decorate, InterruptedError, interruptHandling, loadConstraint, openEngine, preparePrompt, readPrompt, requirePrompt} from "./session.js";
 import {checkOutputFile, writeOutputFile} from "./outputFile.js";
 import {writeOut} from "./stdout.js";
 
@@ -33,7 +34,7 @@ export const DEFAULT_PARALLEL = 64;
 /** Alternatives per token kept for the HTML report's tooltips. */
 export const HTML_TOP_ALTERNATIVES = 5;
 
-export interface CompareFlags extends ModelFlags, ChatFlags {
+export interface CompareFlags extends ModelFlags, ChatFlags, ConstraintFlags {
     strategy: string[];
     samples: string;
     maxTokens: string;
@@ -59,7 +60,7 @@ export function compareCommand(): Command {
         .option("--ignore-eos", "do not stop at end-of-generation tokens")
         .option("--length-penalty <a>", "beam score = sum of log-probs / length^a", "1.0")
         .option("--parallel <n>", `at most n sequences decoded side by side (default: every sample and beam at once, up to ${DEFAULT_PARALLEL})`);
-    addChatOptions(addModelOptions(cmd));
+    addChatOptions(addConstraintOptions(addModelOptions(cmd)));
     addOutputOptions(cmd, "one JSON document: per strategy the spec, every sample's text, tokens and stop reason, and the metrics")
         .option("--html <file>", "also write a self-contained HTML report (tokens coloured by probability, alternatives on hover, charts)")
         .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model").choices(["prob", "none"]).default("none"));
@@ -122,6 +123,8 @@ export interface CompareRunOptions {
     signal?: AbortSignal;
     /** Called as tokens are generated (progress). */
     onProgress?(event: {tokens: number; strategiesDone: number}): void;
+    /** Structured output: the first stage of every strategy's chain (not with beam search). */
+    constraint?: TokenConstraint;
 }
 
 function tokenRecord(e: TokenEvent): TokenRecord {
@@ -150,7 +153,7 @@ export async function runCompare(engine: Engine, opts: CompareRunOptions): Promi
             promptTokens: opts.promptTokens, strategy, samples: isDeterministic(strategy) ? 1 : opts.samples, seed: opts.seed,
             maxTokens: opts.maxTokens, stops: opts.stops, ignoreEos: opts.ignoreEos, lengthPenalty: opts.lengthPenalty,
             topLogprobs: opts.topLogprobs > 0 ? opts.topLogprobs : undefined, stats: true, keepEvents: true,
-            signal: opts.signal, sequences, onStep: () => tick()
+            signal: opts.signal, sequences, constraint: opts.constraint, onStep: () => tick()
         });
         const samples: SampleRecord[] = results.map((r) => ({
             sample: r.sample, seed: r.seed, text: r.text, stopReason: r.stopReason,
@@ -199,8 +202,13 @@ function progressSpinner(enabled: boolean, strategies: number, expected: number)
 export async function compareAction(promptArg: string | undefined, flags: CompareFlags): Promise<void> {
     const prompt = requirePrompt(await readPrompt(promptArg), "compare ");
     const style = outputStyle({color: flags.color});
-    const specs = flags.strategy.length > 0 ? flags.strategy : [...DEFAULT_COMPARE_STRATEGIES];
+    const constraintSource = readConstraintFlags(flags);
+    // Beam search does not follow a grammar: the default list leaves it out, an explicit beam is refused.
+    const specs = flags.strategy.length > 0 ? flags.strategy
+        : DEFAULT_COMPARE_STRATEGIES.filter((s) => constraintSource === undefined || !s.startsWith("beam"));
     const strategies = specs.map((s) => parseStrategy(s));
+    const beam = strategies.find((s) => s.kind === "beam");
+    if (constraintSource !== undefined && beam !== undefined) throw new UsageError(BEAM_GRAMMAR_REFUSAL(beam.spec));
     const run = runSettings({
         seed: flags.seed, maxTokens: flags.maxTokens, lengthPenalty: flags.lengthPenalty, stop: flags.stop, ignoreEos: flags.ignoreEos
     } as SamplingFlags);
@@ -226,6 +234,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
         const prepared = await preparePrompt(engine, prompt, flags);
         const promptTokens = prepared.tokens;
         engine.checkPromptFits(promptTokens);
+        const constraint = await loadConstraint(engine, constraintSource);
         const vocabulary = engineVocabulary(engine);
         for (const s of strategies) checkStrategyForModel(s, {trueLogits: engine.route.trueLogits, vocabSize: engine.vocabSize, vocabulary});
         const expected = strategies.reduce((n, s) => n + run.maxTokens * (s.kind === "beam" || isDeterministic(s) ? 1 : samples), 0);
@@ -237,7 +246,7 @@ export async function compareAction(promptArg: string | undefined, flags: Compar
                 prompt, model: engine.info.modelPath, promptTokens, strategies, samples, seed,
                 maxTokens: run.maxTokens, stops: [...run.stops, ...prepared.stops], ignoreEos: run.ignoreEos, lengthPenalty: run.lengthPenalty,
                 topLogprobs: htmlPath !== undefined ? HTML_TOP_ALTERNATIVES : 0,
-                allocation, signal: interrupt.signal, onProgress: progress.update
+                allocation, signal: interrupt.signal, onProgress: progress.update, constraint
             });
         } finally {
             progress.stop();

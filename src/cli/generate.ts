@@ -3,20 +3,20 @@
  * stream it to stdout as plain text or NDJSON events.
  */
 import {Option, type Command} from "commander";
-import {decode} from "../generate/decode.js";
+import {BEAM_GRAMMAR_REFUSAL, decode} from "../generate/decode.js";
 import type {TokenEvent} from "../generate/sample.js";
 import {UsageError} from "../errors.js";
 import {randomSeed} from "../sampling/index.js";
 import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
 import {info, outputStyle} from "./io.js";
 import {
-    addChatOptions, addModelOptions, addOutputOptions, addSamplingOptions, parseSamples, samplesOption, checkChatFlags, engineSettings, type ChatFlags, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
+    addChatOptions, addConstraintOptions, addModelOptions, addOutputOptions, addSamplingOptions, readConstraintFlags, type ConstraintFlags, parseSamples, samplesOption, checkChatFlags, engineSettings, type ChatFlags, intAtLeast, parseNumber, runSettings, type ModelFlags, type SamplingFlags
 } from "./options.js";
-import {decorate, interruptHandling, openEngine, preparePrompt, promptEvent, readPrompt} from "./session.js";
+import {decorate, interruptHandling, loadConstraint, openEngine, preparePrompt, promptEvent, readPrompt} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
 import {writeOut} from "./stdout.js";
 
-export interface GenerateFlags extends ModelFlags, SamplingFlags, ChatFlags {
+export interface GenerateFlags extends ModelFlags, SamplingFlags, ChatFlags, ConstraintFlags {
     samples: string;
     json?: boolean;
     topLogprobs?: string;
@@ -25,7 +25,7 @@ export interface GenerateFlags extends ModelFlags, SamplingFlags, ChatFlags {
 
 export function configureGenerate(cmd: Command): Command {
     cmd.addOption(samplesOption("generate n independent samples of the same prompt, in parallel sequences"));
-    addChatOptions(addSamplingOptions(addModelOptions(cmd)));
+    addChatOptions(addConstraintOptions(addSamplingOptions(addModelOptions(cmd))));
     addOutputOptions(cmd, "NDJSON events on stdout: the prompt, one per token, one \"done\" per sample")
         .option("--top-logprobs <n>", "with --json (required): the n most probable alternatives at every token, for every strategy")
         .addOption(new Option("--color-by <what>", "on a terminal, tint each token by its probability under the model (legend on stderr)").choices(["prob", "none"]).default("none"));
@@ -49,6 +49,8 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         throw new UsageError("--top-logprobs adds alternatives to the --json token events; add --json");
     if (strategy.kind === "beam" && samples > 1)
         throw new UsageError("--samples does not apply to beam search (it is deterministic); drop --samples or the beams");
+    const constraintSource = readConstraintFlags(flags);
+    if (constraintSource !== undefined && strategy.kind === "beam") throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
     const seed = run.seed ?? randomSeed();
     const interrupt = interruptHandling();
     const sequences = strategy.kind === "beam" ? strategy.width : samples;
@@ -58,6 +60,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         const promptTokens = prepared.tokens;
         const stops = [...run.stops, ...prepared.stops];
         engine.checkPromptFits(promptTokens);
+        const constraint = await loadConstraint(engine, constraintSource);
         if (flags.json) writeOut(JSON.stringify(promptEvent(engine, promptTokens)) + "\n");
         const fancy = decorate(style) && !flags.json;
         const tintByProb = fancy && flags.colorBy === "prob" && strategy.kind === "sample" && style.out.level > 0;
@@ -84,7 +87,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         } : undefined;
         const results = await decode(engine, {
             promptTokens, strategy, samples, seed, maxTokens: run.maxTokens, stops, ignoreEos: run.ignoreEos,
-            lengthPenalty: run.lengthPenalty, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal,
+            lengthPenalty: run.lengthPenalty, topLogprobs: flags.json ? topLogprobs : undefined, signal: interrupt.signal, constraint,
             onText, onToken,
             onDone: (r) => {
                 if (!flags.json) return;

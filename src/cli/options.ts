@@ -2,9 +2,11 @@
  * Option groups shared by the commands (model/engine options, sampling options) and their
  * validation with zod: every bad value is a UsageError naming the flag, its range and the fix.
  */
+import fs from "node:fs";
 import os from "node:os";
 import {Option, type Command} from "commander";
 import {z} from "zod";
+import type {ConstraintSource} from "../engine/grammar.js";
 import type {LogitsRouteChoice} from "../engine/routeSelect.js";
 import {UsageError} from "../errors.js";
 import {parseDecimal} from "../sampling/spec.js";
@@ -43,7 +45,7 @@ export interface SamplingFlags extends StrategyFlags {
  * sections (commander's optionsGroup): a command's own options, then model, sampling, chat and
  * output options.
  */
-export const HELP_GROUPS = {model: "Model options:", sampling: "Sampling options:", chat: "Chat options:", output: "Output options:"} as const;
+export const HELP_GROUPS = {model: "Model options:", sampling: "Sampling options:", structured: "Structured output options:", chat: "Chat options:", output: "Output options:"} as const;
 
 /** --models-dir, the same everywhere (model commands, models, pull). */
 export function modelsDirOption(): Option {
@@ -112,6 +114,68 @@ export function addSamplingOptions(cmd: Command): Command {
         .option("-n, --max-tokens <n>", "stop after n generated tokens", String(DEFAULT_MAX_TOKENS))
         .option("--stop <text>", "stop when this text is generated (not printed); repeatable", collect, [])
         .option("--ignore-eos", "do not stop at end-of-generation tokens");
+}
+
+export interface ConstraintFlags {
+    jsonSchema?: string;
+    grammar?: string;
+}
+
+/** --json-schema and --grammar: structured output, applied as the first stage of llmgen's chain. */
+export function addConstraintOptions(cmd: Command): Command {
+    cmd.optionsGroup(HELP_GROUPS.structured);
+    return cmd
+        .option("--json-schema <schema>", "constrain the output to JSON that fits this JSON schema (inline JSON or a file); the first stage of the chain, generation ends when the JSON is complete", once("--json-schema"))
+        .option("--grammar <file>", "constrain the output to a GBNF grammar (llama.cpp's format, root rule \"root\"); the first stage of the chain", once("--grammar"));
+}
+
+/**
+ * What --json-schema or --grammar asks for (undefined: neither), read and parsed; checked before the
+ * model loads. llama.cpp's own parser checks the grammar when the model is loaded.
+ */
+export function readConstraintFlags(flags: ConstraintFlags): ConstraintSource | undefined {
+    if (flags.jsonSchema !== undefined && flags.grammar !== undefined)
+        throw new UsageError("--json-schema and --grammar both constrain the output; give one of them");
+    if (flags.jsonSchema !== undefined) {
+        const raw = flags.jsonSchema;
+        const inline = /^\s*[{[]/.test(raw);
+        let text = raw;
+        let source = "--json-schema";
+        if (!inline) {
+            source = `--json-schema ${raw}`;
+            text = readTextFile(raw, "--json-schema", "inline JSON (starting with {) or a JSON schema file");
+        }
+        let schema: unknown;
+        try {
+            schema = JSON.parse(text);
+        } catch (e) {
+            throw new UsageError(`${source}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+        }
+        if (schema === null || typeof schema !== "object" || Array.isArray(schema))
+            throw new UsageError(`${source}: a JSON schema must be a JSON object, e.g. {"type":"object","properties":{…}}`);
+        try {
+            z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+        } catch (e) {
+            throw new UsageError(`${source}: invalid JSON schema (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`);
+        }
+        return {kind: "json-schema", schema, source};
+    }
+    if (flags.grammar !== undefined) {
+        const text = readTextFile(flags.grammar, "--grammar", "a GBNF grammar file");
+        if (text.trim().length === 0) throw new UsageError(`--grammar ${flags.grammar}: the file is empty (a GBNF grammar needs a root rule, e.g. root ::= "yes" | "no")`);
+        return {kind: "grammar", text, source: `--grammar ${flags.grammar}`};
+    }
+    return undefined;
+}
+
+function readTextFile(file: string, flag: string, what: string): string {
+    try {
+        return fs.readFileSync(file, "utf8");
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a folder" : code ?? String(e);
+        throw new UsageError(`${flag} ${JSON.stringify(file)}: ${why}; give ${what}`);
+    }
 }
 
 export interface ChatFlags {

@@ -4,6 +4,8 @@
  */
 import ora from "ora";
 import type {Engine} from "../engine/engine.js";
+import type {ConstraintSource} from "../engine/grammar.js";
+import type {TokenConstraint} from "../sampling/constraint.js";
 import {RuntimeError, UsageError} from "../errors.js";
 import {noticeText} from "./fixes.js";
 import {createPullReporter} from "../models/progress.js";
@@ -167,4 +169,14 @@ export class InterruptedError extends RuntimeError {
         super("interrupted (the output above is partial)");
         (this as {exitCode: number}).exitCode = exitCode;
     }
+}
+
+/**
+ * The engine-side constraint of --json-schema/--grammar (undefined: none), compiled by llama.cpp for
+ * the loaded model. The grammar module is imported on demand, like the engine.
+ */
+export async function loadConstraint(engine: Engine, source: ConstraintSource | undefined): Promise<TokenConstraint | undefined> {
+    if (source === undefined) return undefined;
+    const {compileConstraint} = await import("../engine/grammar.js");
+    return compileConstraint(engine.llama, engine.model, engine.vocabSize, source);
 }

@@ -7,7 +7,12 @@
  *       memcpy of llama_get_logits_ith(ctx, batchLogitIndex) into `out` (no allocation);
  *   llmgenCopySequence(src, dst, p0, p1) → max position of dst
  *       llama_memory_seq_rm(dst) + llama_memory_seq_cp(src → dst): a KV-cache fork;
- *   llmgenFastRouteVersion() → 1.
+ *   llmgenFastRouteVersion() → 3 (2: without the grammar mask).
+ *
+ * and one static AddonSampler method (version 3, see grammar.ts):
+ *
+ *   llmgenGrammarMask(grammarEvaluationState, logits: Float32Array) → allowed count
+ *       llama_sampler_apply of the state's grammar sampler over the whole vocabulary; −∞ for rejected ids.
  *
  * Evaluation goes through the sequence's decode path (the private `_decodeTokens`, the same one
  * `controlledEvaluate` uses, so batching across sequences, context shift and token metering are
@@ -54,7 +59,9 @@ type WithLock = <T>(scope: [object, string], callback: () => Promise<T> | T) => 
 
 /** node-llama-cpp's default evaluation priority (LlamaContext.js: defaultEvaluationPriority). */
 const EVALUATION_PRIORITY = 5;
-export const FAST_ROUTE_VERSION = 2;
+/** The patch's version; builds of version MIN_FAST_ROUTE_VERSION and later still carry the logits route. */
+export const FAST_ROUTE_VERSION = 3;
+export const MIN_FAST_ROUTE_VERSION = 2;
 
 export type FastRouteDetection =
     | {available: true; version: number; addon: FastAddonContext; withLock: WithLock; canFork: boolean}
@@ -90,8 +97,8 @@ export async function detectFastRoute(context: LlamaContext): Promise<FastRouteD
     if (typeof addon.llmgenCopyLogits !== "function" || typeof addon.llmgenFastRouteVersion !== "function")
         return {available: false, reason: "the loaded llama.cpp binary is not llmgen's patched build", fix: "build-fast-route"};
     const version = addon.llmgenFastRouteVersion();
-    if (version !== FAST_ROUTE_VERSION)
-        return {available: false, reason: `the patched build has fast-route version ${version}, llmgen expects ${FAST_ROUTE_VERSION}`, fix: "build-fast-route"};
+    if (version < MIN_FAST_ROUTE_VERSION || version > FAST_ROUTE_VERSION)
+        return {available: false, reason: `the patched build has fast-route version ${version}, llmgen expects ${MIN_FAST_ROUTE_VERSION}–${FAST_ROUTE_VERSION}`, fix: "build-fast-route"};
     const proto = LlamaContextSequence.prototype as unknown as Partial<RawSequence>;
     if (typeof proto._decodeTokens !== "function")
         return {available: false, reason: "node-llama-cpp's private decode path changed (llmgen needs node-llama-cpp 3.21.1 exactly)", fix: "use-public-route"};

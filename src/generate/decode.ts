@@ -5,6 +5,8 @@
  * per sample. Commands never branch on the strategy's kind.
  */
 import type {Engine, EngineSequence} from "../engine/engine.js";
+import {UsageError} from "../errors.js";
+import type {TokenConstraint} from "../sampling/constraint.js";
 import type {Strategy} from "../sampling/index.js";
 import {beamTokenEvents, runBeamSearch, type BeamHypothesis} from "./beam.js";
 import {entropy, logSumExp, topIds} from "./logprobs.js";
@@ -30,6 +32,11 @@ export interface DecodeOptions {
     signal?: AbortSignal;
     /** Sequences to run on (default: all of the engine's). */
     sequences?: EngineSequence[];
+    /**
+     * Structured output (a grammar or JSON schema): the first stage of every sample's chain, each
+     * sample on its own clone of this state (which is never advanced). Not with beam search.
+     */
+    constraint?: TokenConstraint;
     onToken?(event: TokenEvent): void;
     /** Text safe to show, as it is generated (beam search: the best beam's, once it is known). */
     onText?(sample: number, text: string): void;
@@ -61,13 +68,17 @@ export interface DecodeResult {
     beams?: BeamSummary[];
 }
 
+/** Beam search does not follow a grammar: the one line that says so. */
+export const BEAM_GRAMMAR_REFUSAL = (spec: string): string =>
+    `${spec} cannot follow a grammar (beam search under a JSON schema or grammar is not supported); use a sampling strategy, e.g. greedy`;
+
 export async function decode(engine: Engine, opts: DecodeOptions): Promise<DecodeResult[]> {
     const strategy = opts.strategy;
     if (strategy.kind === "sample") {
         const results = await runSampling(engine, {
             promptTokens: opts.promptTokens, strategy, samples: opts.samples ?? 1, seed: opts.seed, maxTokens: opts.maxTokens,
             stops: opts.stops, ignoreEos: opts.ignoreEos, topLogprobs: opts.topLogprobs, stats: opts.stats, keepEvents: opts.keepEvents,
-            signal: opts.signal, sequences: opts.sequences,
+            signal: opts.signal, sequences: opts.sequences, constraint: opts.constraint,
             onToken: opts.onToken || opts.onStep ? (e) => {
                 opts.onToken?.(e);
                 opts.onStep?.();
@@ -77,6 +88,7 @@ export async function decode(engine: Engine, opts: DecodeOptions): Promise<Decod
         });
         return [...results].sort((a, b) => a.sample - b.sample);
     }
+    if (opts.constraint !== undefined) throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
     const sequences = opts.sequences ?? engine.sequences;
     const beam = await runBeamSearch(engine, {
         promptTokens: opts.promptTokens, width: strategy.width, lengthPenalty: opts.lengthPenalty ?? 1, maxTokens: opts.maxTokens,

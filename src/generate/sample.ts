@@ -6,11 +6,13 @@
  */
 import type {Engine, EngineSequence} from "../engine/engine.js";
 import {checkStrategyForModel, createChain, createRng, deriveSeed, type SampleStrategy} from "../sampling/index.js";
+import {ConstraintStage, type TokenConstraint} from "../sampling/constraint.js";
 import {entropy, logSumExp, topIds} from "./logprobs.js";
 import {StopMatcher} from "./stop.js";
 import {engineVocabulary} from "./vocabulary.js";
 
-export type StopReason = "eos" | "max-tokens" | "stop" | "context-full" | "interrupted";
+/** Why a generation ended; "grammar": the constraint is complete (it accepts nothing but the end, or its stop text came). */
+export type StopReason = "eos" | "max-tokens" | "stop" | "grammar" | "context-full" | "interrupted";
 
 export interface TopLogprob {
     id: number;
@@ -65,6 +67,11 @@ export interface SamplingOptions {
     sequences?: EngineSequence[];
     /** Index of the first sample (when several jobs share numbering). */
     firstSample?: number;
+    /**
+     * Structured output: the chain's first stage (see src/sampling/constraint.ts). Never advanced
+     * itself: each sample works on its own clone.
+     */
+    constraint?: TokenConstraint;
     onToken?(event: TokenEvent): void;
     /** Text safe to show (stop strings held back and removed). */
     onText?(sample: number, text: string): void;
@@ -112,12 +119,16 @@ async function runOne(engine: Engine, pool: SequencePool, opts: SamplingOptions,
 }
 
 async function sampleOn(engine: Engine, sequence: EngineSequence, opts: SamplingOptions, sample: number, streamIndex: number): Promise<SampleResult> {
-    const chain = createChain(opts.strategy, engine.vocabSize);
+    const constraint = opts.constraint?.clone();
+    const stage = constraint === undefined ? undefined
+        : new ConstraintStage(constraint, {isEnd: (id) => engine.isEndOfGeneration(id), dropEnd: opts.ignoreEos === true});
+    const chain = createChain(opts.strategy, engine.vocabSize, stage === undefined ? [] : [stage]);
     const rng = createRng(deriveSeed(opts.seed, streamIndex));
     const history = [...opts.promptTokens];
     const ctx = {history, promptLength: opts.promptTokens.length, rng, trueLogits: engine.route.trueLogits, vocabulary: engineVocabulary(engine)};
     const decoder = engine.streamDecoder(opts.promptTokens);
-    const stopper = new StopMatcher(opts.stops ?? []);
+    const stopper = new StopMatcher([...(opts.stops ?? []), ...(constraint?.stopTexts ?? [])]);
+    const stopReasonOf = (): StopReason => stopper.matched !== undefined && constraint?.stopTexts.includes(stopper.matched) === true ? "grammar" : "stop";
     const ids: number[] = [];
     const events: TokenEvent[] | undefined = opts.keepEvents ? [] : undefined;
     const wantEvents = events !== undefined || opts.onToken !== undefined;
@@ -145,6 +156,11 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
             break;
         }
         const candidates = chain.apply(logits, ctx);
+        if (stage?.complete === true) {
+            // The grammar accepts nothing but an end token: the structured output is complete.
+            stopReason = "grammar";
+            break;
+        }
         const kept = candidates.size;
         const id = chain.draw(candidates, rng);
         chain.accept(id);
@@ -172,13 +188,13 @@ async function sampleOn(engine: Engine, sequence: EngineSequence, opts: Sampling
         }
         emit(stopper.push(piece));
         if (stopper.stopped) {
-            stopReason = "stop";
+            stopReason = stopReasonOf();
             break;
         }
     }
     if (!stopper.stopped) {
         emit(stopper.push(decoder.flush()));
-        if (stopper.stopped) stopReason = "stop";
+        if (stopper.stopped) stopReason = stopReasonOf();
         else emit(stopper.flush());
     }
     const seconds = (performance.now() - started) / 1000;

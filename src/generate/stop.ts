@@ -15,6 +15,8 @@ export function firstStop(text: string, stops: readonly string[]): number {
 export class StopMatcher {
     private held = "";
     private done = false;
+    /** The stop string that ended the text (once stopped). */
+    matched: string | undefined;
 
     constructor(private readonly stops: readonly string[]) {}
 
@@ -29,6 +31,7 @@ export class StopMatcher {
         const cut = firstStop(this.held, this.stops);
         if (cut >= 0) {
             this.done = true;
+            this.matched = this.stops.find((s) => this.held.startsWith(s, cut));
             const out = this.held.slice(0, cut);
             this.held = "";
             return out;

@@ -23,6 +23,8 @@ export interface ExplainReport {
     model: string;
     vocabSize: number;
     steps: ExplainReportStep[];
+    /** Structured output: "json-schema" or "grammar", the first column and every chain's first stage. */
+    constraint?: string;
 }
 
 const BLOCKS = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
@@ -41,6 +43,7 @@ export function explainJson(report: ExplainReport): string {
         ...(report.promptFed === undefined ? {} : {promptText: report.promptFed.text, promptTokens: report.promptFed.tokens}),
         model: report.model,
         vocabSize: report.vocabSize,
+        ...(report.constraint === undefined ? {} : {constraint: report.constraint}),
         steps: report.steps.map((s) => ({
             position: s.position,
             context: s.context,
@@ -148,5 +151,8 @@ export function renderExplain(report: ExplainReport, opts: ExplainRenderOptions)
     const legend = "p: the model's probability · columns: each strategy's renormalised probability q of the tokens it keeps (" +
         (plain ? "." : "·") + " = removed) · kept: kept-set size · mass: Σp of the kept set";
     for (const line of wrap(legend, width)) out.push(c.dim(line));
+    if (report.constraint !== undefined)
+        for (const line of wrap(`${report.constraint}: the tokens it accepts next, renormalised (the chain's first stage); every strategy after it works on those tokens only`, width))
+            out.push(c.dim(line));
     return out.join("\n") + "\n";
 }

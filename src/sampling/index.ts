@@ -3,6 +3,7 @@ export type {Rng, Sampler, StepContext, Vocabulary} from "./types.js";
 export {Candidates} from "./candidates/set.js";
 export {HEAP_SELECT_MAX, MAX_VOCAB} from "./candidates/select.js";
 export {SamplerChain, type KeptToken} from "./chain.js";
+export {ConstraintStage, constrainedChains, type TokenConstraint, type ConstraintStageOptions} from "./constraint.js";
 export {createRng, deriveSeed, randomSeed, isValidSeed, MAX_SEED, type SeededRng} from "./rng.js";
 export {
     parseStrategy,

@@ -99,10 +99,11 @@ export function parseStrategy(text: string): Strategy {
 
 /**
  * A chain with fresh sampler instances for a sample strategy (stateful samplers must not be shared
- * between samples generated concurrently).
+ * between samples generated concurrently). `first`: stages before the strategy's samplers (a grammar
+ * constraint).
  */
-export function createChain(strategy: SampleStrategy, vocabSize: number): SamplerChain {
+export function createChain(strategy: SampleStrategy, vocabSize: number, first: readonly Sampler[] = []): SamplerChain {
     const fresh = parseStrategy(strategy.spec);
     if (fresh.kind !== "sample") throw new Error(`not a sampling strategy: ${strategy.spec}`);
-    return new SamplerChain(fresh.samplers, vocabSize);
+    return new SamplerChain([...first, ...fresh.samplers], vocabSize);
 }
