@@ -24,7 +24,9 @@ export interface ExplainKept extends ExplainCandidate {
 
 export interface ExplainStrategy {
     spec: string;
-    /** The complete kept set, sorted by q descending (ties by id). */
+    /** How many tokens the strategy keeps. */
+    size: number;
+    /** The kept set, sorted by q descending (ties by id): complete, or only its members among the candidates (opts.keptAmong). */
     kept: ExplainKept[];
     /** Σ p over the kept set: how much of the model's distribution the strategy keeps. */
     mass: number;
@@ -44,7 +46,7 @@ export function explainStep(
     logits: Float32Array,
     chains: ReadonlyArray<{spec: string; chain: KeepingChain}>,
     ctx: StepContext,
-    opts: {position: number; top: number; textOf: (id: number) => string}
+    opts: {position: number; top: number; textOf: (id: number) => string; keptAmong?: "all" | "candidates"}
 ): ExplainStep {
     const lse = logSumExp(logits);
     const texts = new Map<number, string>();
@@ -58,11 +60,13 @@ export function explainStep(
     };
     const p = (id: number): number => Math.exp(logits[id]! - lse);
     const candidates = topIds(logits, opts.top).map((id) => ({id, text: text(id), p: p(id)}));
+    const listed = opts.keptAmong === "candidates" ? new Set(candidates.map((c) => c.id)) : undefined;
     const strategies = chains.map(({spec, chain}) => {
-        const kept = chain.keep(logits, ctx).map(({id, q}) => ({id, text: text(id), p: p(id), q}));
+        const all = chain.keep(logits, ctx);
         let mass = 0;
-        for (const k of kept) mass += k.p;
-        return {spec, kept, mass: Math.min(1, mass)};
+        for (const k of all) mass += p(k.id);
+        const kept = (listed === undefined ? all : all.filter((k) => listed.has(k.id))).map(({id, q}) => ({id, text: text(id), p: p(id), q}));
+        return {spec, size: all.length, kept, mass: Math.min(1, mass)};
     });
     return {position: opts.position, entropy: entropy(logits, lse), candidates, strategies};
 }

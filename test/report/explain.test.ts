@@ -12,7 +12,7 @@ function fixture(): ExplainReport {
     ];
     const kept = (ids: number[]) => {
         const mass = candidates.filter((c) => ids.includes(c.id)).reduce((a, c) => a + c.p, 0);
-        return {kept: candidates.filter((c) => ids.includes(c.id)).map((c) => ({...c, q: c.p / mass})), mass};
+        return {size: ids.length, kept: candidates.filter((c) => ids.includes(c.id)).map((c) => ({...c, q: c.p / mass})), mass};
     };
     return {
         prompt: "Once upon a time",
