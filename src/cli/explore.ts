@@ -68,9 +68,6 @@ function defaultBase(now = new Date()): string {
 }
 
 export async function exploreAction(promptArg: string | undefined, flags: ExploreFlags): Promise<void> {
-    if (process.stdin.isTTY !== true || process.stdout.isTTY !== true)
-        throw new UsageError("explore is interactive and needs a terminal (stdin and stdout); without one, see the distributions step by step with llmgen explain --steps N");
-    const prompt = (await readPrompt(promptArg)) ?? "";
     const style = outputStyle({color: flags.color});
     const strategies = exploreStrategies(flags.strategy.length > 0 ? flags.strategy : [...DEFAULT_EXPLAIN_STRATEGIES]);
     const top = parseNumber("--top", flags.top, intAtLeast(1, 1000), "an integer from 1 to 1000")!;
@@ -80,6 +77,10 @@ export async function exploreAction(promptArg: string | undefined, flags: Explor
     const htmlFile = checkOutputFile("--save-to", base + ".html");
     checkChatFlags(flags);
     const settings = engineSettings(flags);
+    if (process.stdin.isTTY !== true || process.stdout.isTTY !== true)
+        throw new UsageError("explore is interactive and needs a terminal (stdin and stdout); without one, see the distributions step by step with llmgen explain --steps N");
+    const prompt = (await readPrompt(promptArg)) ?? "";
+    // Room for the prompt (at most one token per byte) and 512 more tokens, unless --ctx-size says otherwise.
     settings.ctxSize ??= Math.min(4096, Math.max(256, Buffer.byteLength(prompt, "utf8") + 512));
     const engine = await openEngine(flags, settings, style, EXPLORE_SEQUENCES);
     try {
