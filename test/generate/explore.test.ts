@@ -18,6 +18,7 @@ import {createRng, deriveSeed, parseStrategy, SamplerChain, type SampleStrategy}
 import {STORIES} from "../support/paths.js";
 
 const plain = new Chalk({level: 0});
+const REQUIRED = process.env.CI === "true" || process.env.LLMGEN_REQUIRE_FAST_ROUTE === "1";
 const V = 8;
 
 /** A made-up model: the logits depend on the whole history. */
@@ -262,7 +263,11 @@ describe("explore session on stories260K (the real engine)", () => {
     });
 
     test("stepping back and switching evaluate nothing; a new branch forks the KV cache instead of evaluating its prefix", async (t) => {
-        if (!engine.route.name.startsWith("fast")) return t.skip("needs the fast route (npm run build:fast) to fork");
+        if (!engine.route.name.startsWith("fast")) {
+            const why = "needs the fast route (npm run build:fast) to fork";
+            if (REQUIRED) throw new Error(`${why} — required here (CI=true or LLMGEN_REQUIRE_FAST_ROUTE=1)`);
+            return t.skip(why);
+        }
         const prompt = engine.tokenize("Lily went to the park and");
         const session = await open(engine, prompt);
         assert.equal(session.evaluatedTokens, prompt.length);

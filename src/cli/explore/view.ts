@@ -113,10 +113,11 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
             ...renderStepTable(step, {width, chalk: c, plain: opts.plain, selected: session.selected, headings: session.strategies.map((s, k) => `${k + 1} ${s.spec}`)})
         ];
     // What is left of the terminal's height after the table, header and footer goes to the text and the tree.
-    const paneHeight = Math.max(3, Math.min(14, size.rows - table.length - 3 - 2 - 1));
+    const room = Math.max(3, Math.min(14, size.rows - table.length - 3 - 2 - 1));
     const path = session.tree.path(tip);
-    const text = textLines(opts.promptText, path, {width: textWidth, height: paneHeight, chalk: c});
-    const tree = treeLines(session.tree, {width: treeWidth - 4, height: paneHeight, chalk: c});
+    const text = textLines(opts.promptText, path, {width: textWidth, height: room, chalk: c});
+    const tree = treeLines(session.tree, {width: treeWidth - 4, height: room, chalk: c});
+    const paneHeight = Math.max(3, text.length, tree.length);
     const branch = session.tree.current;
     const header = `${opts.title} · branch ${branch.number} of ${session.tree.branches.length} · ${path.length} token${path.length === 1 ? "" : "s"} · evaluated ${session.evaluatedTokens}${busy ? " · …" : ""}`;
     const help = keyHelp(session.strategies.length);
