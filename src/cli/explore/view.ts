@@ -110,7 +110,8 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
         ? [c.dim("end of generation: Backspace steps back, Tab switches branch")]
         : [
             c.dim(truncate(`next token · entropy ${step.entropy.toFixed(3)} nats · top ${step.candidates.length} · columns: each strategy's q of the tokens it keeps (${opts.plain ? "." : "·"} = removed)`, width)),
-            ...renderStepTable(step, {width, chalk: c, plain: opts.plain, selected: session.selected, headings: session.strategies.map((s, k) => `${k + 1} ${s.spec}`)})
+            // Rows left after the header, the panes (at least 3 lines), the table's own 4 lines, status and keys.
+            ...renderStepTable(step, {width, chalk: c, plain: opts.plain, selected: session.selected, headings: session.strategies.map((s, k) => `${k + 1} ${s.spec}`), rows: size.rows - 1 - 5 - 5 - 2 - 1})
         ];
     // What is left of the terminal's height after the table, header and footer goes to the text and the tree.
     const room = Math.max(3, Math.min(14, size.rows - table.length - 3 - 2 - 1));
@@ -128,7 +129,8 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
                 h(Text, {}, text.join("\n"))),
             h(Box, {borderStyle: "round", width: treeWidth, height: paneHeight + 2, paddingX: 1, flexDirection: "column"},
                 h(Text, {}, tree.join("\n")))),
-        h(Text, {}, table.join("\n")),
+        // A table wider than the terminal (many strategies, a narrow window) is cut, not wrapped.
+        h(Text, {wrap: "truncate-end"}, table.join("\n")),
         h(Text, {}, message === "" ? " " : c.yellow(truncate(message, width))),
         h(Text, {}, c.dim(displayWidth(help) > width ? truncate(help, width) : help)));
 }
