@@ -9,7 +9,7 @@ import {createElement as h, useEffect, useRef, useState} from "react";
 import {ExploreRefusal, type ExploreSession} from "../../generate/explore.js";
 import {renderStepTable} from "../../report/explain.js";
 import {textLines, treeLines} from "../../report/explore.js";
-import {displayWidth, truncate} from "../../report/text.js";
+import {displayWidth, truncate, wrap} from "../../report/text.js";
 
 export interface ExploreViewOptions {
     session: ExploreSession;
@@ -105,14 +105,17 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
     const treeWidth = Math.min(40, Math.floor(width * 0.35));
     const textWidth = width - treeWidth - 4 - 1;
     const tip = session.tip;
+    const headings = session.strategies.map((s, k) => `${k + 1} ${s.spec}`);
     const step = tip.step;
     const table = step === undefined
         ? [c.dim("end of generation: Backspace steps back, Tab switches branch")]
         : [
             c.dim(truncate(`next token · entropy ${step.entropy.toFixed(3)} nats · top ${step.candidates.length} · columns: each strategy's q of the tokens it keeps (${opts.plain ? "." : "·"} = removed)`, width)),
-            // Rows left after the header, the panes (at least 3 lines), the table's own 4 lines, status and keys.
-            ...renderStepTable(step, {width, chalk: c, plain: opts.plain, selected: session.selected, headings: session.strategies.map((s, k) => `${k + 1} ${s.spec}`), rows: size.rows - 1 - 5 - 5 - 2 - 1})
+            // Rows left after the header, the panes (at least 3 lines), the table's own 4 lines, a legend, status and keys.
+            ...renderStepTable(step, {width, chalk: c, plain: opts.plain, selected: session.selected, headings, rows: size.rows - 1 - 5 - 5 - 2 - 2 - 1})
         ];
+    // Headings shortened to fit: the full specs below the table.
+    if (step !== undefined && table[1]!.includes("…")) table.push(...wrap(headings.join(" · "), width).slice(0, 2).map((line) => c.dim(line)));
     // What is left of the terminal's height after the table, header and footer goes to the text and the tree.
     const room = Math.max(3, Math.min(14, size.rows - table.length - 3 - 2 - 1));
     const path = session.tree.path(tip);
@@ -129,8 +132,8 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
                 h(Text, {}, text.join("\n"))),
             h(Box, {borderStyle: "round", width: treeWidth, height: paneHeight + 2, paddingX: 1, flexDirection: "column"},
                 h(Text, {}, tree.join("\n")))),
-        // A table wider than the terminal (many strategies, a narrow window) is cut, not wrapped.
-        h(Text, {wrap: "truncate-end"}, table.join("\n")),
+        // A table wider than the terminal (many strategies, a narrow window) is cut line by line, not wrapped.
+        h(Box, {flexDirection: "column"}, ...table.map((line, i) => h(Text, {key: i, wrap: "truncate-end"}, line))),
         h(Text, {}, message === "" ? " " : c.yellow(truncate(message, width))),
         h(Text, {}, c.dim(displayWidth(help) > width ? truncate(help, width) : help)));
 }
