@@ -77,6 +77,9 @@ describe("explore without a terminal", () => {
         const many = await runCli(["explore", ...Array.from({length: 10}, () => ["-s", "greedy"]).flat(), PROMPT]);
         assert.equal(many.code, 2);
         assert.match(many.stderr, /at most 9 strategies/);
+        const nowhere = await runCli(["explore", "--save-to", path.join(os.tmpdir(), "no-such-folder-llmgen", "tree"), PROMPT]);
+        assert.equal(nowhere.code, 2);
+        assert.match(nowhere.stderr, /^llmgen: --save-to .*tree\.json: the folder .* does not exist\n$/);
     });
 });
 
@@ -95,6 +98,7 @@ describe("explore on a terminal (pseudo-terminal)", {skip: !hasPython && "python
         const r = pty(["explore", "-m", STORIES(), ...SPECS.flatMap((s) => ["-s", s]), "--top", "10", "--seed", "1", "--save-to", base, PROMPT], [
             {expect: header("1 of 1", 0, P), timeout: 60},
             {expect: escape("1 greedy")},
+            {expect: "q quit"},
             {send: "1"},
             {expect: header("1 of 1", 1, P + 1)},
             {expect: escape(PROMPT + t1.text) + " +│"},
@@ -150,5 +154,22 @@ describe("explore on a terminal (pseudo-terminal)", {skip: !hasPython && "python
         assert.match(html, /<h2>branch 2<\/h2>/);
         assert.doesNotMatch(html, /<script src|<link /);
         fs.rmSync(dir, {recursive: true, force: true});
+    });
+
+    test("no prompt: the model starts from BOS; a refused key says why and changes nothing; Ctrl-C quits with exit 0", () => {
+        const r = pty(["explore", "-m", STORIES(), "-s", "greedy", "--seed", "2"], [
+            {expect: escape("branch 1 of 1 · 0 tokens · evaluated 1") + "\\n", timeout: 60},
+            {expect: "q quit"},
+            {send: "\u007f"},
+            {expect: "at the prompt: nothing to step back over"},
+            {send: "7"},
+            {expect: "there is no strategy 7 \\(1 to 1\\)"},
+            {send: "1"},
+            {expect: escape("branch 1 of 1 · 1 token · evaluated 2") + "\\n"},
+            {send: "\u0003"}
+        ]);
+        assert.ok(r.ok, `step ${r.failed_step} not reached; screen:\n${r.output.slice(-3000)}`);
+        assert.equal(r.exit, 0);
+        assert.doesNotMatch(r.output, /saved/);
     });
 });

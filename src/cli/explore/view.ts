@@ -101,6 +101,11 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
         return undefined;
     });
 
+    // Declared after useInput: this effect runs after the one that puts the terminal in raw mode, so
+    // the key help appears only once keys are read (before, the terminal's line editing would eat them).
+    const [ready, setReady] = useState(false);
+    useEffect(() => setReady(true), []);
+
     const width = Math.max(40, size.columns);
     const treeWidth = Math.min(40, Math.floor(width * 0.35));
     const textWidth = width - treeWidth - 4 - 1;
@@ -135,7 +140,7 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
         // A table wider than the terminal (many strategies, a narrow window) is cut line by line, not wrapped.
         h(Box, {flexDirection: "column"}, ...table.map((line, i) => h(Text, {key: i, wrap: "truncate-end"}, line))),
         h(Text, {}, message === "" ? " " : c.yellow(truncate(message, width))),
-        h(Text, {}, c.dim(displayWidth(help) > width ? truncate(help, width) : help)));
+        h(Text, {}, c.dim(ready ? (displayWidth(help) > width ? truncate(help, width) : help) : "…")));
 }
 
 /** Run the screen until q; resolves with the last save's message (undefined when never saved). */
