@@ -175,19 +175,30 @@ h1{font-size:1.3rem;margin:0 0 .3rem}
 .text{white-space:pre-wrap;line-height:1.7;margin:.2rem 0}
 .prompt{color:#6b7580}
 .tok{border-radius:2px;padding:0 .5px}
-.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
+.tok.shared{opacity:.5}
+.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;white-space:pre;text-align:left}
 table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.85rem;margin-top:.4rem}
 th,td{border:1px solid #dde2e7;padding:.2rem .5rem;text-align:right}
 thead th{background:#eef1f4}
 summary{cursor:pointer;font-size:.85rem;color:#345;margin-top:.4rem}
 `;
 
+/** How many leading tokens two branches share. */
+function sharedPrefix(a: ExploreBranchRecord, b: ExploreBranchRecord): number {
+    let n = 0;
+    while (n < a.tokens.length && n < b.tokens.length && a.tokens[n]!.id === b.tokens[n]!.id) n++;
+    return n;
+}
+
 export function renderExploreHtml(doc: ExploreDocument): string {
+    const byNumber = new Map(doc.branches.map((b) => [b.branch, b]));
     const branches = doc.branches.map((b) => {
-        const spans = b.tokens.map((t) => `<span class="tok" title="${escapeHtml(tokenTitle(t))}" style="background:${probabilityColor(t.p)}">${escapeHtml(t.text)}</span>`).join("");
-        const from = b.from === null ? "" : ` · made from branch ${b.from}`;
+        const parent = b.from === null ? undefined : byNumber.get(b.from);
+        const shared = parent === undefined ? 0 : sharedPrefix(b, parent);
+        const spans = b.tokens.map((t, i) => `<span class="tok${i < shared ? " shared" : ""}" title="${escapeHtml(tokenTitle(t))}" style="background:${probabilityColor(t.p)}">${escapeHtml(t.text)}</span>`).join("");
+        const from = b.from === null ? "" : ` · made from branch ${b.from}, whose first ${shared} token${shared === 1 ? "" : "s"} it shares (faded)`;
         const end = b.end ? " · ends with an end-of-generation token" : "";
-        return `<section class="branch${b.branch === doc.current ? " current" : ""}" id="branch-${b.branch}"><h2>branch ${b.branch}</h2>` +
+        return `<section class="branch${b.branch === doc.current ? " current" : ""}" id="branch-${b.branch}"><h2>branch ${b.branch}${b.branch === doc.current ? " (current)" : ""}</h2>` +
             `<p class="meta">${b.tokens.length} token${b.tokens.length === 1 ? "" : "s"}${from}${end}</p>` +
             `<p class="text"><span class="prompt">${escapeHtml(doc.prompt)}</span>${spans}</p>${branchTable(b)}</section>`;
     }).join("\n");

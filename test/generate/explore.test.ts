@@ -243,7 +243,9 @@ describe("explore session on a fake model", () => {
         assert.match(html, /^<!doctype html>/);
         assert.doesNotMatch(html, /<script src|<link |https?:\/\//, "self-contained");
         assert.equal(html.match(/class="branch/g)?.length, 2);
-        assert.equal(html.match(/class="tok"/g)?.length, 3);
+        assert.equal(html.match(/class="tok( shared)?"/g)?.length, 3);
+        assert.equal(html.match(/class="tok shared"/g)?.length, 1, "branch 2's first token is branch 1's");
+        assert.match(html, /<h2>branch 2 \(current\)<\/h2>/);
     });
 });
 
