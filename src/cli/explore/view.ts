@@ -87,7 +87,12 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
         if (input === "b") return run(() => `branch ${session.branch().number} made here`);
         if (input === "s") {
             return run(() => {
-                lastSaved.current = opts.save();
+                // A failed save (a full disk, a folder gone) is said on the screen; the tree stays, try again.
+                try {
+                    lastSaved.current = opts.save();
+                } catch (err) {
+                    return `not saved: ${err instanceof Error ? err.message : String(err)}`;
+                }
                 return lastSaved.current;
             });
         }
