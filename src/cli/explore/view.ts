@@ -74,7 +74,8 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
             // Queued actions finish first.
             void queue.current.then(() => {
                 onQuit(lastSaved.current);
-                exit();
+                // After the last action's screen is drawn: that screen stays on the terminal.
+                setTimeout(() => exit(), 50);
             });
             return;
         }
@@ -118,7 +119,7 @@ function App({opts, onQuit}: {opts: ExploreViewOptions; onQuit: (saved: string |
     const headings = session.strategies.map((s, k) => `${k + 1} ${s.spec}`);
     const step = tip.step;
     const table = step === undefined
-        ? [c.dim("end of generation: Backspace steps back, Tab switches branch")]
+        ? [c.dim(tip.end ? "end of generation: Backspace steps back, Tab switches branch" : "evaluating…")]
         : [
             c.dim(truncate(`next token · entropy ${step.entropy.toFixed(3)} nats · top ${step.candidates.length} · columns: each strategy's q of the tokens it keeps (${opts.plain ? "." : "·"} = removed)`, width)),
             // Rows left after the header, the panes (at least 3 lines), the table's own 4 lines, a legend, status and keys.
