@@ -13,6 +13,7 @@ import {chatCommand} from "./chat.js";
 import {compareCommand} from "./compare.js";
 import {doctorCommand} from "./doctor.js";
 import {explainCommand} from "./explain.js";
+import {exploreCommand} from "./explore.js";
 import {configureGenerate, generateAction, type GenerateFlags} from "./generate.js";
 import {modelsCommand} from "./models.js";
 import {pullCommand} from "./pull.js";
@@ -41,6 +42,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(chatCommand(setExit));
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
+    program.addCommand(exploreCommand());
     program.addCommand(benchCommand());
     program.addCommand(doctorCommand());
     program.addCommand(samplersCommand());

@@ -8,6 +8,12 @@ import type {StepContext} from "../sampling/types.js";
 /** What explain needs of a sampler chain (SamplerChain.keep): the kept set sorted by q desc. */
 export interface KeepingChain {
     keep(logits: Float32Array, ctx: StepContext): ReadonlyArray<{id: number; q: number}>;
+    /**
+     * Optional (SamplerChain.apply): the kept set unsorted, with softmax() filling probs with the same
+     * q as keep(). Used when only the kept tokens among the candidates are listed, so that a
+     * vocabulary-sized kept set is not sorted for nothing.
+     */
+    apply?(logits: Float32Array, ctx: StepContext): {readonly size: number; readonly ids: ArrayLike<number>; readonly probs: ArrayLike<number>; softmax(): void};
 }
 
 export interface ExplainCandidate {
@@ -24,7 +30,9 @@ export interface ExplainKept extends ExplainCandidate {
 
 export interface ExplainStrategy {
     spec: string;
-    /** The complete kept set, sorted by q descending (ties by id). */
+    /** How many tokens the strategy keeps. */
+    size: number;
+    /** The kept set, sorted by q descending (ties by id): complete, or only its members among the candidates (opts.keptAmong). */
     kept: ExplainKept[];
     /** Σ p over the kept set: how much of the model's distribution the strategy keeps. */
     mass: number;
@@ -44,7 +52,7 @@ export function explainStep(
     logits: Float32Array,
     chains: ReadonlyArray<{spec: string; chain: KeepingChain}>,
     ctx: StepContext,
-    opts: {position: number; top: number; textOf: (id: number) => string}
+    opts: {position: number; top: number; textOf: (id: number) => string; keptAmong?: "all" | "candidates"}
 ): ExplainStep {
     const lse = logSumExp(logits);
     const texts = new Map<number, string>();
@@ -58,11 +66,30 @@ export function explainStep(
     };
     const p = (id: number): number => Math.exp(logits[id]! - lse);
     const candidates = topIds(logits, opts.top).map((id) => ({id, text: text(id), p: p(id)}));
+    const listed = opts.keptAmong === "candidates" ? new Set(candidates.map((c) => c.id)) : undefined;
     const strategies = chains.map(({spec, chain}) => {
-        const kept = chain.keep(logits, ctx).map(({id, q}) => ({id, text: text(id), p: p(id), q}));
+        let size: number;
         let mass = 0;
-        for (const k of kept) mass += k.p;
-        return {spec, kept, mass: Math.min(1, mass)};
+        let chosen: Array<{id: number; q: number}>;
+        if (listed !== undefined && chain.apply !== undefined) {
+            const c = chain.apply(logits, ctx);
+            c.softmax();
+            size = c.size;
+            chosen = [];
+            for (let i = 0; i < c.size; i++) {
+                const id = c.ids[i]!;
+                mass += p(id);
+                if (listed.has(id)) chosen.push({id, q: c.probs[i]!});
+            }
+            chosen.sort((a, b) => b.q - a.q || a.id - b.id);
+        } else {
+            const all = chain.keep(logits, ctx);
+            for (const k of all) mass += p(k.id);
+            size = all.length;
+            chosen = listed === undefined ? [...all] : all.filter((k) => listed.has(k.id));
+        }
+        const kept = chosen.map(({id, q}) => ({id, text: text(id), p: p(id), q}));
+        return {spec, size, kept, mass: Math.min(1, mass)};
     });
     return {position: opts.position, entropy: entropy(logits, lse), candidates, strategies};
 }

@@ -49,7 +49,7 @@ export function explainJson(report: ExplainReport): string {
             context: s.context,
             entropy: s.entropy,
             candidates: s.candidates,
-            strategies: s.strategies.map((x) => ({spec: x.spec, size: x.kept.length, mass: x.mass, kept: x.kept})),
+            strategies: s.strategies.map((x) => ({spec: x.spec, size: x.size, mass: x.mass, kept: x.kept})),
             ...(s.chosen ? {chosen: s.chosen} : {})
         }))
     }) + "\n";
@@ -57,13 +57,13 @@ export function explainJson(report: ExplainReport): string {
 
 const TOKEN_MAX = 18;
 
-function stepTable(step: ExplainReportStep, specIndexes: number[], barWidth: number, c: ChalkInstance, plain: boolean, specWidth = Infinity): TableSpec {
+function stepTable(step: ExplainStep, specIndexes: number[], barWidth: number, c: ChalkInstance, plain: boolean, specWidth = Infinity, selected = -1, offset = 0): TableSpec {
     const dot = plain ? "." : c.dim("·");
     const keptMaps = step.strategies.map((s) => new Map(s.kept.map((k) => [k.id, k.q])));
     const headers = ["#", "token", "p", ...(barWidth > 0 ? [""] : []), ...specIndexes.map((i) => truncate(step.strategies[i]!.spec, specWidth))];
     const rows = step.candidates.map((cand, r) => [
-        String(r + 1),
-        truncate(visibleToken(cand.text), TOKEN_MAX),
+        r === selected ? c.bold(`▶ ${offset + r + 1}`) : String(offset + r + 1),
+        r === selected ? c.inverse(truncate(visibleToken(cand.text), TOKEN_MAX)) : truncate(visibleToken(cand.text), TOKEN_MAX),
         probability(cand.p),
         ...(barWidth > 0 ? [c.cyan(probabilityBar(cand.p, barWidth)) + " ".repeat(Math.max(0, barWidth - displayWidth(probabilityBar(cand.p, barWidth))))] : []),
         ...specIndexes.map((i) => {
@@ -72,7 +72,7 @@ function stepTable(step: ExplainReportStep, specIndexes: number[], barWidth: num
         })
     ]);
     const blank = barWidth > 0 ? [""] : [];
-    rows.push(["", "kept", "", ...blank, ...specIndexes.map((i) => String(step.strategies[i]!.kept.length))]);
+    rows.push(["", "kept", "", ...blank, ...specIndexes.map((i) => String(step.strategies[i]!.size))]);
     rows.push(["", "mass", "", ...blank, ...specIndexes.map((i) => probability(step.strategies[i]!.mass))]);
     const align = headers.map((_, i) => (i === 1 || (barWidth > 0 && i === 3) ? "left" as const : "right" as const));
     return {headers, rows, align};
@@ -107,6 +107,41 @@ function contextLine(context: string, width: number): string {
         tail = next;
     }
     return visibleToken("…" + tail);
+}
+
+/**
+ * One step as a single table (the explore view): every strategy in one table, headed by `headings`
+ * (default: the specs), shortened to fit the width, with a bar when there is room; row `selected`
+ * marked with ▶; at most `rows` candidates (a window around the selected one). Returns the lines.
+ */
+export function renderStepTable(step: ExplainStep, opts: {width: number; chalk: ChalkInstance; plain?: boolean; selected?: number; headings?: string[]; rows?: number}): string[] {
+    const c = opts.chalk;
+    const plain = opts.plain === true;
+    // At most `rows` candidates, a window that holds the selected one.
+    const rows = Math.max(1, opts.rows ?? Infinity);
+    const sel = opts.selected ?? -1;
+    const offset = step.candidates.length <= rows ? 0 : Math.max(0, Math.min(step.candidates.length - rows, sel - Math.floor(rows / 2)));
+    const shown: ExplainStep = {
+        ...step,
+        candidates: step.candidates.slice(offset, offset + rows),
+        strategies: step.strategies.map((s, i) => ({...s, spec: opts.headings?.[i] ?? s.spec}))
+    };
+    const selected = sel - offset;
+    const idx = shown.strategies.map((_, i) => i);
+    const longest = Math.max(0, ...shown.strategies.map((s) => displayWidth(s.spec)));
+    let specWidth = longest;
+    let base = tableWidth(stepTable(shown, idx, 0, c, plain, specWidth, selected, offset));
+    while (base > opts.width && specWidth > 6) {
+        specWidth--;
+        base = tableWidth(stepTable(shown, idx, 0, c, plain, specWidth, selected, offset));
+    }
+    const room = opts.width - base - 2;
+    const barWidth = room >= 6 ? Math.min(24, room) : 0;
+    return renderTable(stepTable(shown, idx, barWidth, c, plain, specWidth, selected, offset), {
+        width: Infinity,
+        styleHeader: (t) => c.bold(t),
+        styleRule: (t) => c.dim(t)
+    }).trimEnd().split("\n");
 }
 
 export interface ExplainRenderOptions {

@@ -70,4 +70,19 @@ describe("explainStep", () => {
             for (let j = 1; j < s.kept.length; j++) assert.ok(s.kept[j - 1]!.q >= s.kept[j]!.q);
         }
     });
+
+    test("keptAmong candidates: the kept tokens among the listed ones, with the whole set's size and mass", () => {
+        const l = logits();
+        const full = explainStep(l, specs.map((s) => chainFor(s, 100)), ctx, {position: 0, top: 8, textOf});
+        const listedOnly = explainStep(l, specs.map((s) => chainFor(s, 100)), ctx, {position: 0, top: 8, textOf, keptAmong: "candidates"});
+        const listed = new Set(full.candidates.map((c) => c.id));
+        assert.deepEqual(listedOnly.candidates, full.candidates);
+        for (const [i, s] of listedOnly.strategies.entries()) {
+            const f = full.strategies[i]!;
+            assert.equal(s.size, f.kept.length, s.spec);
+            assert.ok(Math.abs(s.mass - f.mass) < 1e-12, s.spec);
+            assert.deepEqual(s.kept, f.kept.filter((k) => listed.has(k.id)), s.spec);
+        }
+        assert.deepEqual(listedOnly.strategies.map((s) => [s.size, s.kept.length]), [[1, 1], [100, 8], [10, 8], [full.strategies[3]!.kept.length, Math.min(8, full.strategies[3]!.kept.length)], [full.strategies[4]!.kept.length, Math.min(8, full.strategies[4]!.kept.length)], [full.strategies[5]!.kept.length, Math.min(8, full.strategies[5]!.kept.length)]]);
+    });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {describe, test} from "node:test";
 import {Chalk} from "chalk";
-import {explainJson, probabilityBar, renderExplain, type ExplainReport} from "../../../src/report/explain.js";
+import {explainJson, probabilityBar, renderExplain, renderStepTable, type ExplainReport} from "../../../src/report/explain.js";
 import {displayWidth} from "../../../src/report/text.js";
 
 const plain = new Chalk({level: 0});
@@ -12,7 +12,7 @@ function fixture(): ExplainReport {
     ];
     const kept = (ids: number[]) => {
         const mass = candidates.filter((c) => ids.includes(c.id)).reduce((a, c) => a + c.p, 0);
-        return {kept: candidates.filter((c) => ids.includes(c.id)).map((c) => ({...c, q: c.p / mass})), mass};
+        return {size: ids.length, kept: candidates.filter((c) => ids.includes(c.id)).map((c) => ({...c, q: c.p / mass})), mass};
     };
     return {
         prompt: "Once upon a time",
@@ -61,5 +61,22 @@ describe("explain renderers", () => {
         assert.equal(step.candidates.length, 4);
         assert.deepEqual(Object.keys(step.strategies[1]!.kept[0]!).sort(), ["id", "p", "q", "text"]);
         assert.ok(Math.abs(step.strategies[1]!.mass - 0.9) < 1e-12);
+    });
+
+    test("explore's table: the selected row marked, a window of rows around it, headings shortened to the width", () => {
+        const step = {...fixture().steps[0]!, strategies: fixture().steps[0]!.strategies.slice(0, 2)};
+        assert.deepEqual(renderStepTable(step, {width: 60, chalk: plain, plain: true, selected: 2, rows: 2, headings: ["1 greedy", "2 top-p=0.9"]}), [
+            "  #  token         p                   1 greedy  2 top-p=0.9",
+            "───  ────────  ─────  ───────────────  ────────  ───────────",
+            "  2  \" there\"  30.0%  ████▌                   .        33.3%",
+            "▶ 3  \"\\n\"      10.0%  █▌                      .        11.1%",
+            "     kept                                     1            3",
+            "     mass                                 50.0%        90.0%"
+        ]);
+        const narrow = renderStepTable(step, {width: 37, chalk: plain, plain: true, selected: 0, headings: ["1 greedy", "2 top-p=0.9"]});
+        assert.equal(narrow[0], "  #  token          p  1 gre…  2 top…", "the widest token is \" 日本語\" (wide characters)");
+        assert.equal(narrow[2], "▶ 1  \",\"        50.0%  100.0%   55.6%");
+        assert.equal(narrow.length, 2 + 4 + 2);
+        for (const line of narrow) assert.ok(displayWidth(line) <= 37, line);
     });
 });
