@@ -16,6 +16,7 @@ import {configureGenerate, generateAction, type GenerateFlags} from "./generate.
 import {modelsCommand} from "./models.js";
 import {pullCommand} from "./pull.js";
 import {samplersCommand} from "./samplers.js";
+import {scoreCommand} from "./score.js";
 import {drainStdout} from "./stdout.js";
 
 const VERSION = "0.1.0";
@@ -40,6 +41,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(chatCommand(setExit));
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
+    program.addCommand(scoreCommand());
     program.addCommand(benchCommand());
     program.addCommand(doctorCommand());
     program.addCommand(samplersCommand());
