@@ -104,7 +104,7 @@ export async function scoreAction(file: string | undefined, flags: ScoreFlags): 
         }
         scoreFrom = Math.max(1, scoreFrom);
         if (scoreFrom >= tokens.length) throw new UsageError("nothing to score: the text adds no token after the prompt");
-        const body = tokens[0] === engine.bos && tokens.length > windowSize ? windowSize - 1 : windowSize;
+        const body = engine.bos !== null && tokens[0] === engine.bos ? windowSize - 1 : windowSize;
         if (stride !== undefined && stride >= body)
             throw new UsageError(`--stride must be smaller than ${body} (the window of ${windowSize} tokens${body < windowSize ? " after BOS" : ""}), got ${stride}`);
         const effectiveStride = stride ?? Math.max(1, Math.floor(body / 2));

@@ -84,7 +84,7 @@ export interface ScoreWindow {
 
 /**
  * The windows for `n` tokens, scoring positions from `scoreFrom` on (see the module comment).
- * Windows after the first start with `startToken` (position 0, BOS) when `withStart` is true.
+ * Windows after the first start with position 0 (BOS) when `withStart` is true.
  */
 export function scoreWindows(n: number, scoreFrom: number, window: number, stride: number, withStart: boolean): ScoreWindow[] {
     if (!(Number.isInteger(window) && window >= 2)) throw new RangeError(`window must be an integer ≥ 2, got ${window}`);
@@ -119,7 +119,7 @@ function range(a: number, b: number): number[] {
 
 export async function scoreText(engine: ScoringEngine, opts: ScoreOptions): Promise<ScoreResult> {
     const tokens = opts.tokens;
-    const withStart = opts.windowStart !== undefined && opts.windowStart !== null && tokens[0] === opts.windowStart && tokens.length > opts.window;
+    const withStart = opts.windowStart !== undefined && opts.windowStart !== null && tokens[0] === opts.windowStart;
     const stride = opts.stride ?? Math.max(1, Math.floor((withStart ? opts.window - 1 : opts.window) / 2));
     const windows = scoreWindows(tokens.length, opts.scoreFrom, opts.window, stride, withStart);
     const sequence = engine.sequences[0]!;
