@@ -116,7 +116,7 @@ h1{font-size:1.4rem;margin:0 0 .3rem}
 .legend span{display:inline-block;padding:0 .4rem;margin-right:.3rem;border-radius:3px}
 .text{white-space:pre-wrap;font:15px/1.7 ui-monospace,monospace;border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
 .prompt{color:#888}
-.tok{border-radius:2px;cursor:default}
+.tok{border-radius:2px;cursor:default;box-shadow:inset -1px 0 0 rgba(0,0,0,.15)}
 .tok:hover,.tok:focus{outline:2px solid #333}
 table{border-collapse:collapse;margin:.5rem 0}
 th,td{padding:.2rem .6rem;border-bottom:1px solid #eee;text-align:right}
