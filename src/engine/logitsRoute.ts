@@ -52,11 +52,14 @@ export class PublicLogitsRoute implements LogitsRoute {
     }
 
     /**
-     * Every wanted position asks for the probability map, so a call holds one Map per position: the
-     * calls are cut to about a million map entries each.
+     * Every wanted position asks for the probability map, and a call holds one Map per position until
+     * it returns. Building the maps dominates (≈0.7 µs per entry) and many live maps cost garbage
+     * collection: measured on tiny-random (32k vocabulary), 32 positions per call scored 19 tokens/s,
+     * one per call 23–34 tokens/s (scripts/bench-score.mjs). So calls carry about 32k map entries:
+     * 64 positions at a 512-token vocabulary, one at a time from 32k on.
      */
     async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void): Promise<void> {
-        const chunk = logitsPerCall(this.vocabSize, 1 << 20);
+        const chunk = logitsPerCall(this.vocabSize, 1 << 15);
         const out = this.buffers[sequence.index]!;
         let start = 0;
         while (start < tokens.length) {
