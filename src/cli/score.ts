@@ -68,6 +68,8 @@ export async function scoreAction(file: string | undefined, flags: ScoreFlags): 
     const settings = engineSettings(flags);
     const stride = parseNumber("--stride", flags.stride, intAtLeast(1), "an integer ≥ 1");
     const topLogprobs = parseNumber("--top-logprobs", flags.topLogprobs, intAtLeast(0, 100), "an integer from 0 to 100");
+    if (topLogprobs !== undefined && flags.json !== true && flags.html === undefined)
+        throw new UsageError("--top-logprobs adds the most probable tokens to --json and to the --html page; add one of them");
     const htmlPath = flags.html === undefined ? undefined : checkOutputFile("--html", flags.html);
     const text = await readText(file);
     if (text.length === 0) throw new UsageError(`nothing to score: ${file === undefined || file === "-" ? "stdin" : file} is empty`);

@@ -194,7 +194,8 @@ describe("score output", () => {
             [[empty], /nothing to score/],
             [["--ctx-size", "64", "--stride", "63", textFile("s.txt", STORY)], /--stride must be smaller than 63/],
             [["--top-logprobs", "101", textFile("s2.txt", STORY)], /--top-logprobs must be/],
-            [["--system", "x", textFile("s3.txt", STORY)], /--system adds a system message/]
+            [["--system", "x", textFile("s3.txt", STORY)], /--system adds a system message/],
+            [["--top-logprobs", "3", textFile("s4.txt", STORY)], /--top-logprobs adds .* add one of them/]
         ] as const) {
             const r = await runCli(["score", "-m", STORIES(), ...args]);
             assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
