@@ -163,8 +163,9 @@ export class EngineSequence {
      * distribution of the token that follows history[i] (a reused buffer: read it in the callback).
      * Reuses the sequence's KV prefix up to `from`, evaluates the rest in batches (scoring a text).
      * Never shifts the context: a history longer than the context is an error (score in windows).
+     * An aborted `signal` stops between batches: positions not reached get no call.
      */
-    async logitsEach(history: readonly number[], from: number, onLogits: (index: number, logits: Float32Array) => void): Promise<void> {
+    async logitsEach(history: readonly number[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void> {
         if (!(Number.isInteger(from) && from >= 0 && from < history.length)) throw new RangeError(`logitsEach: from ${from} is outside the history (${history.length} tokens)`);
         // node-llama-cpp shifts the context (drops tokens) once a sequence holds contextSize − 1 tokens.
         if (history.length > this.contextSize || history.length >= this.raw.contextSize)
@@ -175,8 +176,8 @@ export class EngineSequence {
         while (common < limit && state[common] === history[common]) common++;
         if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
         this.cachedFor = -1;
-        await this.route.evaluateEach(this, history.slice(common) as Token[], from - common, (i, logits) => onLogits(common + i, logits));
-        this.evaluatedTokens += history.length - common;
+        await this.route.evaluateEach(this, history.slice(common) as Token[], from - common, (i, logits) => onLogits(common + i, logits), signal);
+        this.evaluatedTokens += this.raw.contextTokens.length - common;
     }
 
     /** Forget everything held (a new sample starts from scratch). */

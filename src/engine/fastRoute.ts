@@ -183,13 +183,13 @@ export class FastLogitsRoute implements LogitsRoute {
      * inside the decode callback. llama.cpp keeps one vocabulary-sized row per requested position, so
      * the positions go in calls of about four million values (32 at a 128k vocabulary).
      */
-    async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void): Promise<void> {
+    async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void> {
         const raw = this.rawOf(sequence);
         const out = this.buffers[sequence.index]!;
         const addon = this.addon;
         const chunk = logitsPerCall(this.vocabSize, 1 << 22);
         let start = 0;
-        while (start < tokens.length) {
+        while (start < tokens.length && signal?.aborted !== true) {
             const end = start < from ? Math.min(tokens.length, from + chunk) : Math.min(tokens.length, start + chunk);
             const part = tokens.slice(start, end);
             const logits = part.map((_, i) => start + i >= from);

@@ -20,9 +20,10 @@ export interface LogitsRoute {
     /**
      * Evaluate `tokens` on the sequence and hand the logits after every token at index ≥ `from` to
      * `onLogits(index, logits)` (a reused buffer, overwritten for the next index: read it inside the
-     * callback). Positions are evaluated in batches sized to keep the native output buffer small.
+     * callback). Positions are evaluated in batches sized to keep the native output buffer small; an
+     * aborted `signal` stops between batches (the sequence then holds the tokens evaluated so far).
      */
-    evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void): Promise<void>;
+    evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void>;
     /** The sequence's buffer as last filled. */
     buffer(sequenceIndex: number): Float32Array;
     /**
@@ -58,11 +59,11 @@ export class PublicLogitsRoute implements LogitsRoute {
      * one per call 23–34 tokens/s (scripts/bench-score.mjs). So calls carry about 32k map entries:
      * 64 positions at a 512-token vocabulary, one at a time from 32k on.
      */
-    async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void): Promise<void> {
+    async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void> {
         const chunk = logitsPerCall(this.vocabSize, 1 << 15);
         const out = this.buffers[sequence.index]!;
         let start = 0;
-        while (start < tokens.length) {
+        while (start < tokens.length && signal?.aborted !== true) {
             const end = start < from ? Math.min(tokens.length, from + chunk) : Math.min(tokens.length, start + chunk);
             const input: Parameters<typeof sequence.raw.controlledEvaluate>[0] = [];
             for (let i = start; i < end; i++)

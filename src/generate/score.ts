@@ -147,8 +147,10 @@ export async function scoreText(engine: ScoringEngine, opts: ScoreOptions): Prom
             sum += logprob;
             scored.push(token);
             opts.onToken?.(token);
-        });
+        }, opts.signal);
     }
+    const expected = windows.reduce((n, w) => n + w.positions.length - w.firstScored, 0);
+    if (scored.length < expected) interrupted = true;
     const tail = decoder.flush();
     if (tail.length > 0 && scored.length > 0) scored[scored.length - 1]!.piece += tail;
     const mean = scored.length === 0 ? 0 : sum / scored.length;
