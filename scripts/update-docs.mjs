@@ -19,6 +19,7 @@ const blocks = [
     ["docs/usage.md", "compare options", optionsMarkdown(command("compare"))],
     ["docs/usage.md", "explain options", optionsMarkdown(command("explain"))],
     ["docs/usage.md", "explore options", optionsMarkdown(command("explore"))],
+    ["docs/usage.md", "score options", optionsMarkdown(command("score"))],
     ["docs/samplers.md", "samplers", samplersMarkdown()]
 ];
 const check = process.argv.includes("--check");

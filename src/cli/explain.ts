@@ -26,6 +26,7 @@ export interface ExplainFlags extends ModelFlags, ChatFlags, ConstraintFlags {
     strategy: string[];
     top: string;
     steps: string;
+    trace?: boolean;
     json?: boolean;
 }
 
@@ -35,7 +36,8 @@ export function explainCommand(): Command {
         .argument("[prompt]", "the prompt (default: read from stdin when it is piped)")
         .option("-s, --strategy <chain>", `a sampler chain to explain, repeatable (default: ${DEFAULT_EXPLAIN_STRATEGIES.join(" ")}); beam search has no kept set`, collect, [])
         .option("--top <n>", "list the n most probable tokens", String(DEFAULT_TOP))
-        .option("--steps <k>", "walk k greedy steps and show the distribution at each", "1");
+        .option("--steps <k>", "walk k greedy steps and show the distribution at each", "1")
+        .option("--trace", "also show, for each strategy, the candidates after every stage of its chain: size, mass, and which stage removed which listed token");
     addChatOptions(addConstraintOptions(addModelOptions(cmd)));
     addOutputOptions(cmd, "one JSON document: per step the entropy, the top candidates and every strategy's complete kept set");
     cmd.action(async (prompt: string | undefined, flags: ExplainFlags) => {
@@ -83,7 +85,7 @@ export async function explainAction(promptArg: string | undefined, flags: Explai
             const logits = await sequence.logitsFor(history);
             const before = history.slice();
             const step: ExplainReportStep = {
-                ...explainStep(logits, chains, ctx, {position: k, top, textOf: (id) => engine.tokenText(id, before)}),
+                ...explainStep(logits, chains, ctx, {position: k, top, trace: flags.trace === true, textOf: (id) => engine.tokenText(id, before)}),
                 context: prompt + engine.detokenize(history.slice(promptTokens.length), promptTokens)
             };
             if (constrained !== undefined) {

@@ -18,6 +18,7 @@ import {configureGenerate, generateAction, type GenerateFlags} from "./generate.
 import {modelsCommand} from "./models.js";
 import {pullCommand} from "./pull.js";
 import {samplersCommand} from "./samplers.js";
+import {scoreCommand} from "./score.js";
 import {drainStdout} from "./stdout.js";
 
 const VERSION = "0.1.0";
@@ -43,6 +44,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
     program.addCommand(exploreCommand());
+    program.addCommand(scoreCommand());
     program.addCommand(benchCommand());
     program.addCommand(doctorCommand());
     program.addCommand(samplersCommand());

@@ -160,6 +160,28 @@ export class EngineSequence {
         return out;
     }
 
+    /**
+     * The logits after every token of `history` from index `from` on: `onLogits(i, logits)` gets the
+     * distribution of the token that follows history[i] (a reused buffer: read it in the callback).
+     * Reuses the sequence's KV prefix up to `from`, evaluates the rest in batches (scoring a text).
+     * Never shifts the context: a history longer than the context is an error (score in windows).
+     * An aborted `signal` stops between batches: positions not reached get no call.
+     */
+    async logitsEach(history: readonly number[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void> {
+        if (!(Number.isInteger(from) && from >= 0 && from < history.length)) throw new RangeError(`logitsEach: from ${from} is outside the history (${history.length} tokens)`);
+        // node-llama-cpp shifts the context (drops tokens) once a sequence holds contextSize − 1 tokens.
+        if (history.length > this.contextSize || history.length >= this.raw.contextSize)
+            throw new RuntimeError(`${history.length} tokens do not fit the context (${this.contextSize} tokens); raise --ctx-size or score in windows`);
+        const state = this.raw.contextTokens;
+        let common = 0;
+        const limit = Math.min(state.length, from);
+        while (common < limit && state[common] === history[common]) common++;
+        if (common < state.length) await this.raw.eraseContextTokenRanges([{start: common, end: state.length}]);
+        this.cachedFor = -1;
+        await this.route.evaluateEach(this, history.slice(common) as Token[], from - common, (i, logits) => onLogits(common + i, logits), signal);
+        this.evaluatedTokens += this.raw.contextTokens.length - common;
+    }
+
     /** Forget everything held (a new sample starts from scratch). */
     async clear(): Promise<void> {
         this.cachedFor = -1;

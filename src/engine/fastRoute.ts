@@ -24,7 +24,7 @@ import {createRequire} from "node:module";
 import {fileURLToPath, pathToFileURL} from "node:url";
 import {LlamaContextSequence, type LlamaContext, type Token} from "node-llama-cpp";
 import type {EngineSequence} from "./engine.js";
-import type {LogitsRoute} from "./logitsRoute.js";
+import {logitsPerCall, type LogitsRoute} from "./logitsRoute.js";
 import {RuntimeError, type Fix} from "../errors.js";
 
 /** The patched AddonContext methods. */
@@ -184,6 +184,48 @@ export class FastLogitsRoute implements LogitsRoute {
         ));
         if (!copied) throw new Error("the fast logits route got no logits for the last token");
         return out;
+    }
+
+    /**
+     * Logits for every position from `from` on, copied out of llama.cpp's output buffer one by one
+     * inside the decode callback. llama.cpp keeps one vocabulary-sized row per requested position, so
+     * the positions go in calls of about four million values (32 at a 128k vocabulary).
+     */
+    async evaluateEach(sequence: EngineSequence, tokens: Token[], from: number, onLogits: (index: number, logits: Float32Array) => void, signal?: AbortSignal): Promise<void> {
+        const raw = this.rawOf(sequence);
+        const out = this.buffers[sequence.index]!;
+        const addon = this.addon;
+        const chunk = logitsPerCall(this.vocabSize, 1 << 22);
+        let start = 0;
+        while (start < tokens.length && signal?.aborted !== true) {
+            const end = start < from ? Math.min(tokens.length, from + chunk) : Math.min(tokens.length, start + chunk);
+            const part = tokens.slice(start, end);
+            const logits = part.map((_, i) => start + i >= from);
+            let copied = 0;
+            let failure: {error: unknown} | undefined;
+            const offset = start;
+            const mapper: LogitMapper = (batchLogitIndex, tokenIndex) => {
+                // Runs inside node-llama-cpp's batch loop: an exception here would escape it, so it
+                // is kept and rethrown once the decode is over.
+                if (failure !== undefined) return undefined;
+                try {
+                    addon.llmgenCopyLogits(batchLogitIndex, out);
+                    onLogits(offset + tokenIndex, out);
+                    copied++;
+                } catch (error) {
+                    failure = {error};
+                }
+                return undefined;
+            };
+            await this.withLock([raw._lock, "evaluate"], () => raw._decodeTokens(
+                part, logits, EVALUATION_PRIORITY, raw._tokenMeter,
+                {size: raw._contextShift.size, strategy: raw._contextShift.strategy},
+                mapper, raw._takeIntervalCheckpointIfNeededAfterBatch
+            ));
+            if (failure !== undefined) throw failure.error;
+            if (copied !== end - Math.max(start, from)) throw new Error(`the fast logits route got ${copied} of ${end - Math.max(start, from)} logit rows`);
+            start = end;
+        }
     }
 
     /**

@@ -14,6 +14,11 @@ export interface KeepingChain {
      * vocabulary-sized kept set is not sorted for nothing.
      */
     apply?(logits: Float32Array, ctx: StepContext): {readonly size: number; readonly ids: ArrayLike<number>; readonly probs: ArrayLike<number>; softmax(): void};
+    /** The kept set and the set after every stage of the chain (SamplerChain.trace), for --trace. */
+    trace?(logits: Float32Array, ctx: StepContext): {
+        kept: ReadonlyArray<{id: number; q: number}>;
+        stages: ReadonlyArray<{spec: string; kept: ReadonlyArray<{id: number; q: number}>}>;
+    };
 }
 
 export interface ExplainCandidate {
@@ -36,6 +41,21 @@ export interface ExplainStrategy {
     kept: ExplainKept[];
     /** Σ p over the kept set: how much of the model's distribution the strategy keeps. */
     mass: number;
+    /**
+     * With trace: the candidates after every stage of the chain, in order (the last one is `kept`;
+     * none for the empty chain).
+     */
+    stages?: ExplainStage[];
+}
+
+export interface ExplainStage {
+    /** The stage's sampler spec, e.g. "top-k=40". */
+    spec: string;
+    size: number;
+    /** Σ p (the model's unmodified distribution) over the set left after this stage. */
+    mass: number;
+    /** The set left after this stage, q renormalised over it (after the stage's transformation), sorted by q desc. */
+    kept: ExplainKept[];
 }
 
 export interface ExplainStep {
@@ -52,7 +72,7 @@ export function explainStep(
     logits: Float32Array,
     chains: ReadonlyArray<{spec: string; chain: KeepingChain}>,
     ctx: StepContext,
-    opts: {position: number; top: number; textOf: (id: number) => string; keptAmong?: "all" | "candidates"}
+    opts: {position: number; top: number; textOf: (id: number) => string; keptAmong?: "all" | "candidates"; trace?: boolean}
 ): ExplainStep {
     const lse = logSumExp(logits);
     const texts = new Map<number, string>();
@@ -67,7 +87,24 @@ export function explainStep(
     const p = (id: number): number => Math.exp(logits[id]! - lse);
     const candidates = topIds(logits, opts.top).map((id) => ({id, text: text(id), p: p(id)}));
     const listed = opts.keptAmong === "candidates" ? new Set(candidates.map((c) => c.id)) : undefined;
-    const strategies = chains.map(({spec, chain}) => {
+    const described = (set: ReadonlyArray<{id: number; q: number}>): {kept: ExplainKept[]; mass: number} => {
+        const kept = set.map(({id, q}) => ({id, text: text(id), p: p(id), q}));
+        let mass = 0;
+        for (const k of kept) mass += k.p;
+        return {kept, mass: Math.min(1, mass)};
+    };
+    const strategies = chains.map(({spec, chain}): ExplainStrategy => {
+        if (opts.trace === true && chain.trace !== undefined) {
+            const traced = chain.trace(logits, ctx);
+            const stages = traced.stages.map((stage) => {
+                const d = described(stage.kept);
+                return {spec: stage.spec, size: d.kept.length, mass: d.mass, kept: d.kept};
+            });
+            // The last stage is the kept set itself: one object, not a recomputation.
+            const last = stages[stages.length - 1];
+            const whole = last === undefined ? described(traced.kept) : {kept: last.kept, mass: last.mass};
+            return {spec, size: whole.kept.length, ...whole, stages};
+        }
         let size: number;
         let mass = 0;
         let chosen: Array<{id: number; q: number}>;

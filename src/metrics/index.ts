@@ -4,4 +4,4 @@ export {distinctN, endsInRepetition, ngrams, repetitionRate, trailingRepetition}
 export {mean, meanLogprob, perplexity} from "./likelihood.js";
 export {strategyMetrics, type SampleStat, type StrategyMetrics, type TokenStat} from "./strategy.js";
 export {words} from "./words.js";
-export {explainStep, type ExplainCandidate, type ExplainKept, type ExplainStep, type ExplainStrategy} from "./distribution.js";
+export {explainStep, type ExplainCandidate, type ExplainKept, type ExplainStage, type ExplainStep, type ExplainStrategy} from "./distribution.js";

@@ -4,7 +4,7 @@
  * listed token it keeps ("·" = removed), its kept-set size and the mass it covers.
  */
 import type {ChalkInstance} from "chalk";
-import type {ExplainStep} from "../metrics/distribution.js";
+import type {ExplainStage, ExplainStep} from "../metrics/distribution.js";
 import {probability} from "./format.js";
 import {renderTable, tableWidth, type TableSpec} from "./table.js";
 import {displayWidth, truncate, visibleToken, wrap} from "./text.js";
@@ -49,7 +49,7 @@ export function explainJson(report: ExplainReport): string {
             context: s.context,
             entropy: s.entropy,
             candidates: s.candidates,
-            strategies: s.strategies.map((x) => ({spec: x.spec, size: x.size, mass: x.mass, kept: x.kept})),
+            strategies: s.strategies.map((x) => ({spec: x.spec, size: x.size, mass: x.mass, kept: x.kept, ...(x.stages === undefined ? {} : {stages: x.stages})})),
             ...(s.chosen ? {chosen: s.chosen} : {})
         }))
     }) + "\n";
@@ -180,6 +180,16 @@ export function renderExplain(report: ExplainReport, opts: ExplainRenderOptions)
                 styleRule: (t) => c.dim(t)
             }).trimEnd());
         }
+        for (const strategy of step.strategies) {
+            if (strategy.stages === undefined || strategy.stages.length === 0) continue;
+            out.push("");
+            out.push(c.bold("stages of ") + strategy.spec);
+            out.push(renderTable(traceTable(step, strategy.stages, width, c, plain), {
+                width,
+                styleHeader: (t) => c.bold(t),
+                styleRule: (t) => c.dim(t)
+            }).trimEnd());
+        }
         if (step.chosen) for (const line of wrap(`greedy takes ${visibleToken(step.chosen.text)}`, width)) out.push(c.dim(line));
     }
     out.push("");
@@ -189,5 +199,48 @@ export function renderExplain(report: ExplainReport, opts: ExplainRenderOptions)
     if (report.constraint !== undefined)
         for (const line of wrap(`${report.constraint}: the tokens it accepts next, renormalised (the chain's first stage); every strategy after it works on those tokens only`, width))
             out.push(c.dim(line));
+    if (report.steps.some((s) => s.strategies.some((x) => x.stages !== undefined && x.stages.length > 0))) {
+        const traceLegend = "stages: one column per sampler of the chain, in order: q after that stage (renormalised over what is left), " +
+            (plain ? "x" : "✗") + " = removed by that stage, " + (plain ? "." : "·") + " = removed earlier";
+        for (const line of wrap(traceLegend, width)) out.push(c.dim(line));
+    }
     return out.join("\n") + "\n";
+}
+
+/**
+ * --trace: the listed tokens against every stage of one strategy's chain — q after the stage, or
+ * which stage removed the token — with each stage's size and mass. Stage headings are shortened
+ * when the table would not fit the width.
+ */
+function traceTable(step: ExplainReportStep, stages: readonly ExplainStage[], width: number, c: ChalkInstance, plain: boolean): TableSpec {
+    const maps = stages.map((st) => new Map(st.kept.map((k) => [k.id, k.q])));
+    const removedHere = plain ? "x" : c.red("✗");
+    const removedBefore = plain ? "." : c.dim("·");
+    const build = (specWidth: number): TableSpec => {
+        const headers = ["#", "token", "p", ...stages.map((st, i) => truncate(`${i + 1}:${st.spec}`, specWidth))];
+        const rows = step.candidates.map((cand, r) => {
+            let gone = false;
+            return [
+                String(r + 1),
+                truncate(visibleToken(cand.text), TOKEN_MAX),
+                probability(cand.p),
+                ...maps.map((m) => {
+                    const q = m.get(cand.id);
+                    if (q !== undefined) return probability(q);
+                    const cell = gone ? removedBefore : removedHere;
+                    gone = true;
+                    return cell;
+                })
+            ];
+        });
+        rows.push(["", "size", "", ...stages.map((st) => String(st.size))]);
+        rows.push(["", "mass", "", ...stages.map((st) => probability(st.mass))]);
+        return {headers, rows, align: headers.map((_, i) => (i === 1 ? "left" as const : "right" as const))};
+    };
+    let spec = build(Infinity);
+    for (const w of [24, 16, 12, 9]) {
+        if (tableWidth(spec) <= width) break;
+        spec = build(w);
+    }
+    return spec;
 }

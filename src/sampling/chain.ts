@@ -53,10 +53,29 @@ export class SamplerChain {
     keep(logits: ArrayLike<number>, ctx: StepContext): KeptToken[] {
         const c = this.apply(logits, ctx);
         c.softmax();
-        const out: KeptToken[] = new Array(c.size);
-        for (let i = 0; i < c.size; i++) out[i] = {id: c.ids[i], q: c.probs[i]};
-        out.sort((a, b) => b.q - a.q || a.id - b.id);
-        return out;
+        return keptOf(c.ids, c.probs, c.size);
+    }
+
+    /**
+     * keep() with the candidates after every stage: stages[i] is the set left by samplers[i], with q
+     * = softmax over that set's (transformed) logits, sorted like keep(). The last stage is the kept
+     * set itself (the empty chain has no stages). Looking at a stage leaves the set untouched
+     * (Candidates.peekSoftmax), so the stages are those of a normal apply(); a separate method, so
+     * that apply() pays nothing for it. Allocates; for inspection (`explain --trace`).
+     */
+    trace(logits: ArrayLike<number>, ctx: StepContext): {kept: KeptToken[]; stages: Array<{spec: string; kept: KeptToken[]}>} {
+        const c = this.candidates;
+        c.load(logits);
+        const stages: Array<{spec: string; kept: KeptToken[]}> = [];
+        for (const [i, sampler] of this.samplers.entries()) {
+            sampler.apply(c, ctx);
+            if (c.size < 1) throw new Error(`sampler ${sampler.spec} left no candidates`);
+            if (i < this.samplers.length - 1) stages.push({spec: sampler.spec, kept: keptOf(c.ids, c.peekSoftmax(), c.size)});
+        }
+        c.softmax();
+        const kept = keptOf(c.ids, c.probs, c.size);
+        if (this.samplers.length > 0) stages.push({spec: this.samplers[this.samplers.length - 1]!.spec, kept});
+        return {kept, stages};
     }
 
     /**
@@ -85,4 +104,12 @@ export class SamplerChain {
     reset(): void {
         for (const s of this.samplers) s.reset?.();
     }
+}
+
+/** The first n candidates as KeptTokens, sorted by q desc then id asc. */
+function keptOf(ids: Int32Array, probs: Float64Array, n: number): KeptToken[] {
+    const out: KeptToken[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = {id: ids[i], q: probs[i]};
+    out.sort((a, b) => b.q - a.q || a.id - b.id);
+    return out;
 }

@@ -330,6 +330,26 @@ export class Candidates {
     }
 
     /**
+     * softmax() of the current set into a new array, leaving the set exactly as it was (logits, a
+     * pending temperature, the sorted flag and probs are restored): what a later sampler sees is
+     * unchanged. Allocates; for inspection (stage tracing), not for the sampling loop.
+     */
+    peekSoftmax(): Float64Array {
+        const n = this.count;
+        const savedLogits = this.lg.slice(0, n);
+        const savedProbs = this.probs.slice(0, n);
+        const divisor = this.pendingDivisor;
+        const inOrder = this.inOrder;
+        this.softmax();
+        const out = this.probs.slice(0, n);
+        this.lg.set(savedLogits);
+        this.probs.set(savedProbs);
+        this.pendingDivisor = divisor;
+        this.inOrder = inOrder;
+        return out;
+    }
+
+    /**
      * The weight e^(l − max) used by every helper here: handles an infinite max, and flushes weights
      * below e^-708 to 0 exactly like the vectorised loop (expShiftedInto), so all paths agree.
      */

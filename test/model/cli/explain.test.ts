@@ -120,3 +120,60 @@ describe("explain output", () => {
         }
     });
 });
+
+describe("explain --trace", () => {
+    const CHAIN = "repeat-penalty=1.3,presence-penalty=0.5,frequency-penalty=0.2,dry=0.8,top-k=40,top-p=0.9,temp=0.7";
+    const TEXT = "Once upon a time there was a little girl. Once upon a time";
+    interface Stage {
+        spec: string;
+        size: number;
+        mass: number;
+        kept: Array<Candidate & {q: number}>;
+    }
+
+    test("stages on stories260K: one per sampler, each a subset of the one before, the last equal to kept", async () => {
+        const r = await runCli(["explain", "-m", STORIES(), "--trace", "--steps", "2", "--json", "-s", CHAIN, "-s", "random", TEXT]);
+        assert.equal(r.code, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as {steps: Array<{candidates: Candidate[]; strategies: Array<{spec: string; size: number; mass: number; kept: Array<Candidate & {q: number}>; stages: Stage[]}>}>};
+        const specs = (parseStrategy(CHAIN) as SampleStrategy).samplers.map((s) => s.spec);
+        for (const step of doc.steps) {
+            const [traced, random] = step.strategies;
+            assert.deepEqual(traced!.stages.map((s) => s.spec), specs);
+            const last = traced!.stages.at(-1)!;
+            assert.deepEqual(last.kept, traced!.kept);
+            assert.equal(last.size, traced!.size);
+            assert.equal(last.mass, traced!.mass);
+            let before: Set<number> | undefined;
+            for (const stage of traced!.stages) {
+                assert.equal(stage.size, stage.kept.length);
+                assert.ok(Math.abs(stage.mass - Math.min(1, stage.kept.reduce((a, k) => a + k.p, 0))) < 1e-12);
+                assert.ok(Math.abs(stage.kept.reduce((a, k) => a + k.q, 0) - 1) < 1e-9, `${stage.spec}: Σq = 1`);
+                if (before !== undefined) for (const k of stage.kept) assert.ok(before.has(k.id), `${stage.spec} keeps ${k.id}, removed earlier`);
+                before = new Set(stage.kept.map((k) => k.id));
+            }
+            // The penalties and DRY reweight without removing anything; top-k=40 then leaves 40.
+            assert.deepEqual(traced!.stages.map((s) => s.size).slice(0, 5), [512, 512, 512, 512, 40]);
+            assert.ok(traced!.stages[5]!.size < 40);
+            assert.equal(traced!.stages[6]!.size, traced!.stages[5]!.size, "temperature removes nothing");
+            // The penalties change the distribution: q after the repeat penalty differs from p.
+            const byId = new Map(step.candidates.map((c) => [c.id, c.p]));
+            const stage1 = traced!.stages[0]!.kept;
+            assert.ok(stage1.some((k) => Math.abs(k.q - byId.get(k.id)!) > 1e-3), "the repeat penalty reweights");
+            // The empty chain has no stages.
+            assert.deepEqual(random!.stages, []);
+        }
+    });
+
+    test("the terminal table: one column per stage, removed tokens marked where they go", async () => {
+        const r = await runCli(["explain", "-m", STORIES(), "--trace", "--top", "5", "-s", "top-k=3,top-p=0.5,temp=0.7", "Apple is a"], {env: {COLUMNS: "120"}});
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /^stages of top-k=3,top-p=0\.5,temperature=0\.7$/m);
+        assert.match(r.stdout, /^# +token +p +1:top-k=3 +2:top-p=0\.5 +3:temperature=0\.7$/m);
+        // Rows 4 and 5 are removed by top-k (x in its column, . after).
+        assert.match(r.stdout, /^4 +"[^"]*" +\S+ +x +\. +\.$/m);
+        assert.match(r.stdout, /^5 +"[^"]*" +\S+ +x +\. +\.$/m);
+        assert.match(r.stdout, /^ +size +3 +\d +\d$/m);
+        assert.match(r.stdout, /^ +mass +\S+% +\S+% +\S+%$/m);
+        assert.match(r.stdout, /x = removed\s+by\s+that\s+stage/);
+    });
+});

@@ -156,3 +156,52 @@ describe("SamplerChain: API", () => {
         assert.throws(() => new SamplerChain([bad], 3).apply([1, 2, 3], ctxFor()), /bad left no candidates/);
     });
 });
+
+describe("SamplerChain.trace: the candidates after every stage", () => {
+    it("top-k=3,top-p=0.9,temp=0.7 on [3, 1.5, 0, -1, -2] (hand-computed)", () => {
+        const {kept, stages} = chainFor("top-k=3,top-p=0.9,temp=0.7", 5).trace([3, 1.5, 0, -1, -2], ctxFor());
+        assert.deepEqual(stages.map((s) => s.spec), ["top-k=3", "top-p=0.9", "temperature=0.7"]);
+        // top-k=3 keeps {0, 1, 2}: q = e^l / (e^3 + e^1.5 + e^0) = 0.78559, 0.17529, 0.03911.
+        const z1 = Math.exp(3) + Math.exp(1.5) + 1;
+        assert.deepEqual(stages[0]!.kept.map((k) => k.id), [0, 1, 2]);
+        assertClose(stages[0]!.kept.map((k) => k.q), [Math.exp(3) / z1, Math.exp(1.5) / z1, 1 / z1]);
+        // top-p=0.9: cumulative 0.78559 < 0.9, then 0.96089 ≥ 0.9 → {0, 1}, q renormalised over them.
+        const z2 = Math.exp(3) + Math.exp(1.5);
+        assert.deepEqual(stages[1]!.kept.map((k) => k.id), [0, 1]);
+        assertClose(stages[1]!.kept.map((k) => k.q), [Math.exp(3) / z2, Math.exp(1.5) / z2]);
+        // temp=0.7 keeps the set and sharpens it: q0 = 1 / (1 + e^(−1.5/0.7)) = 0.89501.
+        const q0 = 1 / (1 + Math.exp(-1.5 / 0.7));
+        assert.deepEqual(stages[2]!.kept.map((k) => k.id), [0, 1]);
+        assertClose(stages[2]!.kept.map((k) => k.q), [q0, 1 - q0]);
+        assert.equal(stages[2]!.kept, kept, "the last stage is the kept set");
+    });
+    it("the last stage equals keep(), and looking at a stage changes nothing (temperature before selections, ties)", () => {
+        const specs = ["temp=0.5,top-k=10,min-p=0.05,top-p=0.9", "top-p=0.95,temp=1.3,top-k=50", "min-p=0.02,temp=0.8,typical-p=0.9,top-k=20", "greedy"];
+        for (const spec of specs) {
+            for (let seed = 1; seed <= 20; seed++) {
+                const logits = realisticLogits(1000, seed, {quantise: seed % 2 === 0 ? 0.25 : undefined});
+                const {kept, stages} = chainFor(spec, 1000).trace(logits, ctxFor());
+                const reference = chainFor(spec, 1000).keep(logits, ctxFor());
+                assert.deepEqual(kept, reference, `${spec}, seed ${seed}`);
+                assert.deepEqual(stages.at(-1)!.kept, reference);
+                // Every stage is a subset of the one before (samplers only narrow here).
+                for (let i = 1; i < stages.length; i++) {
+                    const before = new Set(stages[i - 1]!.kept.map((k) => k.id));
+                    for (const k of stages[i]!.kept) assert.ok(before.has(k.id), `${spec}: stage ${i + 1} kept ${k.id}, removed earlier`);
+                }
+                // Stage i alone is the chain cut after sampler i.
+                const parts = chainFor(spec, 1000).samplers;
+                for (let i = 0; i < stages.length - 1; i++) {
+                    const prefix = new SamplerChain(parts.slice(0, i + 1), 1000).keep(logits, ctxFor());
+                    assert.deepEqual(stages[i]!.kept.map((k) => k.id), prefix.map((k) => k.id), `${spec}: stage ${i + 1}`);
+                    assertClose(stages[i]!.kept.map((k) => k.q), prefix.map((k) => k.q), 1e-12);
+                }
+            }
+        }
+    });
+    it("the empty chain has no stages", () => {
+        const {kept, stages} = chainFor("random", 3).trace([0, 1, 2], ctxFor());
+        assert.equal(stages.length, 0);
+        assert.equal(kept.length, 3);
+    });
+});
