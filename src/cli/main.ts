@@ -6,6 +6,7 @@
 import {Command, CommanderError} from "commander";
 import {RuntimeError, UsageError} from "../errors.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
+import {batchCommand} from "./batch.js";
 import {benchCommand} from "./bench.js";
 import {buildFastCommand} from "./buildFast.js";
 import {chatCommand} from "./chat.js";
@@ -38,6 +39,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(pullCommand());
     program.addCommand(modelsCommand());
     program.addCommand(chatCommand(setExit));
+    program.addCommand(batchCommand(setExit));
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
     program.addCommand(benchCommand());
