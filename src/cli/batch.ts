@@ -228,7 +228,7 @@ export async function batchAction(file: string | undefined, flags: BatchFlags): 
 
     const interrupt = interruptHandling();
     let sink: Sink = stdoutSink;
-    let failed = 0;
+    let failed: number;
     try {
         const runnable = todo.filter((l): l is Extract<ParsedLine, {ok: true}> => l.ok);
         const needs = runnable.map((l) => sequencesNeeded(l.request, parallel));
