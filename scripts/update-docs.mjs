@@ -18,6 +18,7 @@ const blocks = [
     ["docs/usage.md", "chat options", optionsMarkdown(command("chat"))],
     ["docs/usage.md", "compare options", optionsMarkdown(command("compare"))],
     ["docs/usage.md", "explain options", optionsMarkdown(command("explain"))],
+    ["docs/usage.md", "batch options", optionsMarkdown(command("batch"))],
     ["docs/samplers.md", "samplers", samplersMarkdown()]
 ];
 const check = process.argv.includes("--check");
