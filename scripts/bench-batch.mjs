@@ -37,13 +37,16 @@ const strategy = parseStrategy(spec);
 const engine = await Engine.load({modelPath, sequences: parallel, ctxSize: 256});
 const jobs = prompts.map((p, index) => ({index, promptTokens: engine.tokenize(p), strategy, samples: 1, seed: index + 1, maxTokens, stops: [], options: {ignoreEos: true}}));
 
+/** tok/s (wall clock) and tokens per CPU-second of this process (all its threads; steadier on a shared machine). */
 async function timed(sequences) {
     let tokens = 0;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await runBatch(engine, jobs, {sequences, onJobDone: (_job, o) => { if (o.ok) tokens += o.results.reduce((n, r) => n + r.tokens, 0); }});
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
     for (const s of engine.sequences) await s.clear();
-    return tokens / seconds;
+    return {wall: tokens / seconds, cpu: tokens / ((cpu.user + cpu.system) / 1e6)};
 }
 
 function processLoop() {
@@ -69,12 +72,38 @@ for (let r = 0; r < rounds; r++) {
     seq.push(await timed(engine.sequences.slice(0, 1)));
     if (processes > 0) proc.push(processLoop());
 }
+/**
+ * The decode floor: CPU milliseconds per token of llama.cpp alone (fast route, nothing sampled) for
+ * one token in each of k sequences per step, k = 1 and k = parallel: what batching can save at most.
+ */
+async function floor(k) {
+    const seqs = engine.sequences.slice(0, k);
+    const history = seqs.map((_, i) => engine.tokenize(prompts[i]));
+    await Promise.all(seqs.map((s, i) => s.logitsFor(history[i])));
+    const steps = Math.min(48, 256 - Math.max(...history.map((h) => h.length)) - 1);
+    const c0 = process.cpuUsage();
+    for (let t = 0; t < steps; t++) {
+        history.forEach((h, i) => h.push(h[(t + i) % h.length]));
+        await Promise.all(seqs.map((s, i) => s.logitsFor(history[i])));
+    }
+    const c = process.cpuUsage(c0);
+    for (const s of engine.sequences) await s.clear();
+    return (c.user + c.system) / 1000 / (steps * k);
+}
+const floors = [];
+for (let r = 0; r < rounds; r++) floors.push([await floor(1), await floor(parallel)]);
 await engine.dispose();
-const b = median(batch);
-const s = median(seq);
+const b = median(batch.map((x) => x.wall));
+const s = median(seq.map((x) => x.wall));
+const bc = median(batch.map((x) => x.cpu));
+const sc = median(seq.map((x) => x.cpu));
 const p = processes > 0 ? median(proc) : undefined;
 const fmt = (x) => x.toFixed(1);
 console.log(`model ${path.basename(modelPath)}, ${spec}, ${count} prompts × ${maxTokens} tokens, ${rounds} rounds (medians), load ${load0.toFixed(1)} → ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`);
-console.log(`batch --parallel ${parallel}: ${fmt(b)} tok/s  [${batch.map(fmt).join(", ")}]`);
-console.log(`one at a time, same process: ${fmt(s)} tok/s  [${seq.map(fmt).join(", ")}]  → batch ${(b / s).toFixed(2)}×`);
+console.log(`batch --parallel ${parallel}: ${fmt(b)} tok/s  [${batch.map((x) => fmt(x.wall)).join(", ")}]; ${fmt(bc)} tok/CPU-s  [${batch.map((x) => fmt(x.cpu)).join(", ")}]`);
+console.log(`one at a time, same process: ${fmt(s)} tok/s  [${seq.map((x) => fmt(x.wall)).join(", ")}]; ${fmt(sc)} tok/CPU-s  [${seq.map((x) => fmt(x.cpu)).join(", ")}]`);
+console.log(`  → batch / one at a time: ${(b / s).toFixed(2)}× wall, ${(bc / sc).toFixed(2)}× CPU; per round (wall): ${batch.map((x, i) => (x.wall / seq[i].wall).toFixed(2)).join(", ")}`);
+const f1 = median(floors.map((f) => f[0]));
+const fk = median(floors.map((f) => f[1]));
+console.log(`decode floor (llama.cpp alone, CPU ms per token): 1 sequence ${f1.toFixed(3)}, ${parallel} sequences ${fk.toFixed(3)} → ${(f1 / fk).toFixed(2)}× at most from batching the decode`);
 if (p !== undefined) console.log(`separate llmgen processes (${processes} of them, startup included): ${fmt(p)} tok/s  [${proc.map(fmt).join(", ")}]  → batch ${(b / p).toFixed(2)}×`);

@@ -7,3 +7,4 @@ export {Engine, EngineSequence, type EngineOptions, type EngineInfo} from "./eng
 export {runSampling, type SamplingOptions, type SampleResult, type TokenEvent, type TopLogprob, type StopReason} from "./generate/sample.js";
 export {runBeamSearch, beamTokenEvents, type BeamOptions, type BeamResult, type BeamHypothesis} from "./generate/beam.js";
 export {smokeTestBinary, type SmokeReport, type SmokeResult} from "./engine/smoke.js";
+export {runBatch, InOrder, sequencesNeeded, type BatchJob, type BatchOptions, type JobOutcome, type ExtraDecodeOptions} from "./generate/batch.js";

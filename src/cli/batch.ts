@@ -10,7 +10,7 @@ import {Command} from "commander";
 import ora, {type Ora} from "ora";
 import {z} from "zod";
 import type {Engine} from "../engine/engine.js";
-import {UsageError} from "../errors.js";
+import {RuntimeError, UsageError} from "../errors.js";
 import {InOrder, runBatch, sequencesNeeded, type BatchJob} from "../generate/batch.js";
 import type {DecodeResult} from "../generate/decode.js";
 import {doneEvent, tokenEvent} from "../report/events.js";
@@ -109,7 +109,11 @@ async function readInput(file: string | undefined): Promise<string> {
     }
     if (process.stdin.isTTY) throw new UsageError("no requests: give a JSONL file (llmgen batch requests.jsonl) or pipe the lines on stdin");
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    try {
+        for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    } catch (err) {
+        throw new RuntimeError(`cannot read the requests from stdin: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
     return Buffer.concat(chunks).toString("utf8");
 }
 
