@@ -4,12 +4,13 @@
  * works, --output/--resume continue a cut output, and the exit codes.
  */
 import assert from "node:assert/strict";
+import {spawn} from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../support/cli.js";
-import {STORIES, TINY_RANDOM} from "../support/paths.js";
+import {BIN, ROOT, STORIES, TINY_RANDOM} from "../support/paths.js";
 
 interface Line {
     id?: string | number;
@@ -169,6 +170,49 @@ describe("batch output", () => {
         assert.equal(c.code, 0, c.stderr);
         assert.match(c.stderr, /5 already complete/);
         assert.deepEqual(ndjson(fs.readFileSync(cut, "utf8")).map(stable), ndjson(complete).map(stable));
+    });
+
+    test("Ctrl-C: no new request starts, the running ones end \"interrupted\", exit 130; --resume then completes the file as an uninterrupted run would", async () => {
+        const lines: Line[] = [
+            {id: "short", prompt: "Once upon a time", seed: 1, maxTokens: 2},
+            ...Array.from({length: 6}, (_, i): Line => ({id: `long${i}`, prompt: `Lily went to the ${i}`, seed: i, maxTokens: 3000}))
+        ];
+        const input = tmpFile("in.jsonl", jsonl(lines));
+        const out = tmpFile("out.ndjson");
+        const args = ["batch", input, "-m", STORIES(), "--ignore-eos", "--ctx-size", "4096", "--parallel", "2", "--output", out];
+        const child = spawn(process.execPath, [BIN, ...args], {cwd: ROOT, stdio: ["ignore", "pipe", "pipe"]});
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        const code = await new Promise<number | null>((resolve) => {
+            const poll = setInterval(() => {
+                // The short request is written as soon as it is done: the long ones are running.
+                if (fs.existsSync(out) && fs.readFileSync(out, "utf8").includes("\"short\"")) {
+                    clearInterval(poll);
+                    child.kill("SIGINT");
+                }
+            }, 50);
+            child.on("close", (c) => {
+                clearInterval(poll);
+                resolve(c);
+            });
+        });
+        assert.equal(code, 130, stderr);
+        const cut = ndjson(fs.readFileSync(out, "utf8"));
+        assert.equal(cut[0]!.id, "short");
+        assert.equal(cut[0]!.stopReason, "max-tokens");
+        const rest = cut.slice(1);
+        assert.ok(rest.length >= 1 && rest.length <= 2, `the running requests only: ${JSON.stringify(rest.map((e) => e.id))}`);
+        for (const e of rest) assert.equal(e.stopReason, "interrupted");
+        // Resume (the unfinished requests made shorter, to keep the test quick): "short" is kept as written.
+        const small = lines.map((l) => ({...l, maxTokens: Math.min(l.maxTokens!, 20)}));
+        fs.writeFileSync(input, jsonl(small));
+        const resumed = await runCli(["batch", input, "-m", STORIES(), "--ignore-eos", "--output", out, "--resume", "--verbose"]);
+        assert.equal(resumed.code, 0, resumed.stderr);
+        assert.match(resumed.stderr, /7 requests, 1 already complete, 0 failed/);
+        const full = tmpFile("full.ndjson");
+        const reference = await runCli(["batch", input, "-m", STORIES(), "--ignore-eos", "--output", full]);
+        assert.equal(reference.code, 0, reference.stderr);
+        assert.deepEqual(ndjson(fs.readFileSync(out, "utf8")).map(stable), ndjson(fs.readFileSync(full, "utf8")).map(stable));
     });
 
     test("usage errors exit 2 before any work: an existing --output without --resume, --resume alone, a bad --parallel, a missing file, no lines, beam wider than --parallel", async () => {
