@@ -20,6 +20,7 @@ const blocks = [
     ["docs/usage.md", "explain options", optionsMarkdown(command("explain"))],
     ["docs/usage.md", "explore options", optionsMarkdown(command("explore"))],
     ["docs/usage.md", "score options", optionsMarkdown(command("score"))],
+    ["docs/usage.md", "batch options", optionsMarkdown(command("batch"))],
     ["docs/samplers.md", "samplers", samplersMarkdown()]
 ];
 const check = process.argv.includes("--check");

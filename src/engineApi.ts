@@ -8,3 +8,4 @@ export {runSampling, type SamplingOptions, type SampleResult, type TokenEvent, t
 export {runBeamSearch, beamTokenEvents, type BeamOptions, type BeamResult, type BeamHypothesis} from "./generate/beam.js";
 export {smokeTestBinary, type SmokeReport, type SmokeResult} from "./engine/smoke.js";
 export {compileConstraint, hasNativeGrammarMask, GrammarConstraint, type ConstraintSource, type MaskMethod} from "./engine/grammar.js";
+export {runBatch, InOrder, sequencesNeeded, type BatchJob, type BatchOptions, type JobOutcome, type ExtraDecodeOptions} from "./generate/batch.js";

@@ -7,6 +7,7 @@ import {BEAM_GRAMMAR_REFUSAL, decode} from "../generate/decode.js";
 import type {TokenEvent} from "../generate/sample.js";
 import {UsageError} from "../errors.js";
 import {randomSeed} from "../sampling/index.js";
+import {doneEvent, tokenEvent} from "../report/events.js";
 import {ProbabilityTinter, probabilityLegend} from "../report/tint.js";
 import {info, outputStyle} from "./io.js";
 import {
@@ -81,7 +82,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             else buffered[sample] += text;
         };
         const onToken = flags.json ? (e: TokenEvent): void => {
-            writeOut(JSON.stringify({type: "token", ...e}) + "\n");
+            writeOut(JSON.stringify(tokenEvent(e)) + "\n");
         } : tinter ? (e: TokenEvent): void => {
             if (e.sample === 0) tinter.token(e.text, e.logprob);
         } : undefined;
@@ -91,11 +92,7 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
             onText, onToken,
             onDone: (r) => {
                 if (!flags.json) return;
-                writeOut(JSON.stringify({
-                    type: "done", sample: r.sample, text: r.text, tokens: r.tokens, stopReason: r.stopReason,
-                    seed: r.seed ?? seed, strategy: r.strategy, tokensPerSecond: round(r.tokensPerSecond),
-                    ...(r.beams === undefined ? {} : {lengthPenalty: run.lengthPenalty, beams: r.beams})
-                }) + "\n");
+                writeOut(JSON.stringify(doneEvent(r, {seed, lengthPenalty: run.lengthPenalty})) + "\n");
             }
         });
         if (!flags.json) {
@@ -113,8 +110,4 @@ export async function generateAction(promptArg: string | undefined, flags: Gener
         interrupt.dispose();
         await engine.dispose();
     }
-}
-
-function round(x: number): number {
-    return Math.round(x * 100) / 100;
 }

@@ -7,6 +7,7 @@ import {Command, CommanderError} from "commander";
 import {RuntimeError, UsageError, type Fix} from "../errors.js";
 import {withFix} from "./fixes.js";
 import {DEFAULT_STRATEGY_SPEC} from "../sampling/index.js";
+import {batchCommand} from "./batch.js";
 import {benchCommand} from "./bench.js";
 import {buildFastCommand} from "./buildFast.js";
 import {chatCommand} from "./chat.js";
@@ -41,6 +42,7 @@ export function buildProgram(setExit: (code: number) => void, withSubcommands = 
     program.addCommand(pullCommand());
     program.addCommand(modelsCommand());
     program.addCommand(chatCommand(setExit));
+    program.addCommand(batchCommand(setExit));
     program.addCommand(compareCommand());
     program.addCommand(explainCommand());
     program.addCommand(exploreCommand());

@@ -19,7 +19,7 @@ describe("generated documentation", () => {
         const program = buildProgram(() => undefined);
         const usage = read("docs/usage.md");
         assert.equal(replaceGenerated(usage, "generation options", optionsMarkdown(program)), usage, "docs/usage.md (generation options) is out of date: npm run docs");
-        for (const name of ["chat", "compare", "explain", "explore", "score"]) {
+        for (const name of ["chat", "compare", "explain", "explore", "score", "batch"]) {
             const cmd = program.commands.find((c) => c.name() === name)!;
             assert.equal(replaceGenerated(usage, `${name} options`, optionsMarkdown(cmd)), usage, `docs/usage.md (${name} options) is out of date: npm run docs`);
         }
