@@ -12,23 +12,23 @@ import {z} from "zod";
 import type {Engine} from "../engine/engine.js";
 import {RuntimeError, UsageError} from "../errors.js";
 import {InOrder, runBatch, sequencesNeeded, type BatchJob} from "../generate/batch.js";
-import type {DecodeResult} from "../generate/decode.js";
+import {BEAM_GRAMMAR_REFUSAL, type DecodeResult} from "../generate/decode.js";
 import {doneEvent, tokenEvent} from "../report/events.js";
-import {parseStrategy, randomSeed, type Strategy} from "../sampling/index.js";
+import {parseStrategy, randomSeed, type Strategy, type TokenConstraint} from "../sampling/index.js";
 import {FileSink, idKey, reorderOutput, resumeOutput, stdoutSink, type Sink} from "./batchOutput.js";
 import {info, outputStyle} from "./io.js";
 import {
-    addChatOptions, addModelOptions, addOutputOptions, addSamplingOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, parseSamples, runSettings,
-    samplesOption, type ChatFlags, type ModelFlags, type SamplingFlags
+    addChatOptions, addConstraintOptions, addModelOptions, addOutputOptions, addSamplingOptions, checkChatFlags, engineSettings, intAtLeast, parseNumber, parseSamples, runSettings,
+    readConstraintFlags, samplesOption, type ChatFlags, type ConstraintFlags, type ModelFlags, type SamplingFlags
 } from "./options.js";
 import {checkOutputFile} from "./outputFile.js";
-import {interruptHandling, openEngine, preparePrompt} from "./session.js";
+import {interruptHandling, loadConstraint, openEngine, preparePrompt} from "./session.js";
 import {chooseStrategy} from "./strategyFlags.js";
 
 export const DEFAULT_BATCH_PARALLEL = 8;
 export const MAX_BATCH_PARALLEL = 256;
 
-export interface BatchFlags extends ModelFlags, SamplingFlags, ChatFlags {
+export interface BatchFlags extends ModelFlags, SamplingFlags, ChatFlags, ConstraintFlags {
     samples: string;
     parallel: string;
     stream?: boolean;
@@ -78,6 +78,8 @@ interface Defaults {
     chat: boolean;
     system?: string;
     parallel: number;
+    /** --json-schema or --grammar given: beam search is refused. */
+    constrained: boolean;
 }
 
 export function batchCommand(setExit: (code: number) => void): Command {
@@ -89,7 +91,7 @@ export function batchCommand(setExit: (code: number) => void): Command {
         .option("-o, --output <file>", "write the NDJSON results to this file (one finished request at a time) instead of stdout")
         .option("--resume", "with --output: keep the requests the file already has complete and run only the others")
         .addOption(samplesOption("independent samples per request (a line's \"samples\" overrides it)"));
-    addChatOptions(addSamplingOptions(addModelOptions(cmd)));
+    addChatOptions(addConstraintOptions(addSamplingOptions(addModelOptions(cmd))));
     addOutputOptions(cmd, undefined);
     cmd.action(async (file: string | undefined, flags: BatchFlags) => {
         setExit(await batchAction(file, flags));
@@ -177,6 +179,7 @@ function resolveRequest(line: RequestLine, d: Defaults, randomSeeds: () => numbe
     const strategy = line.strategy === undefined ? d.strategy : parseStrategy(line.strategy);
     let samples = line.samples ?? d.samples;
     if (strategy.kind === "beam") {
+        if (d.constrained) throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
         if (line.samples !== undefined && line.samples > 1) throw new UsageError("\"samples\" does not apply to beam search (it is deterministic); drop one of them");
         samples = 1;
         if (strategy.width > d.parallel) throw new UsageError(`${strategy.spec} needs ${strategy.width} sequences; raise --parallel to at least ${strategy.width}`);
@@ -219,9 +222,11 @@ export async function batchAction(file: string | undefined, flags: BatchFlags): 
     if (output !== undefined && !flags.resume && fs.existsSync(output))
         throw new UsageError(`--output ${flags.output} exists; add --resume to continue it, or remove it first`);
 
+    const constraintSource = readConstraintFlags(flags);
+    if (constraintSource !== undefined && strategy.kind === "beam") throw new UsageError(BEAM_GRAMMAR_REFUSAL(strategy.spec));
     const lines = parseLines(await readInput(file), {
         strategy, samples: strategy.kind === "beam" ? 1 : samples, seed: run.seed, maxTokens: run.maxTokens, stops: run.stops,
-        chat: flags.chat === true, ...(flags.system === undefined ? {} : {system: flags.system}), parallel
+        chat: flags.chat === true, ...(flags.system === undefined ? {} : {system: flags.system}), parallel, constrained: constraintSource !== undefined
     });
     if (lines.length === 0) throw new UsageError(`no requests: ${file === undefined || file === "-" ? "stdin" : file} has no lines; one JSON object per line, e.g. {"prompt": "Once upon a time"}`);
 
@@ -245,8 +250,10 @@ export async function batchAction(file: string | undefined, flags: BatchFlags): 
             for (const s of engine.sequences) s.limit = Math.min(s.limit, single);
         }
         try {
+            // One compiled grammar for the batch; every sample of every request works on its own clone.
+            const constraint = engine === undefined ? undefined : await loadConstraint(engine, constraintSource);
             if (output !== undefined) sink = new FileSink("--output", output);
-            failed = await runLines(engine, todo, {sink, stream: flags.stream === true, signal: interrupt.signal, parallel: sequences, progress: style.stderrTTY && !settings.verbose, lengthPenalty: run.lengthPenalty, ignoreEos: run.ignoreEos});
+            failed = await runLines(engine, todo, {sink, stream: flags.stream === true, signal: interrupt.signal, parallel: sequences, progress: style.stderrTTY && !settings.verbose, lengthPenalty: run.lengthPenalty, ignoreEos: run.ignoreEos, constraint});
         } finally {
             sink.close();
             await engine?.dispose();
@@ -268,6 +275,8 @@ interface RunLinesOptions {
     progress: boolean;
     lengthPenalty: number;
     ignoreEos: boolean;
+    /** --json-schema / --grammar, compiled once. */
+    constraint?: TokenConstraint;
 }
 
 /** Prepare the lines' prompts, run them, write their results in input order; returns the number of failed lines. */
@@ -291,7 +300,7 @@ async function runLines(engine: Engine | undefined, lines: readonly ParsedLine[]
             jobs.push({
                 index, promptTokens: prepared.tokens, strategy: l.request.strategy, samples: l.request.samples, seed: l.request.seed,
                 maxTokens: l.request.maxTokens, stops: [...l.request.stops, ...prepared.stops],
-                options: {ignoreEos: opts.ignoreEos, lengthPenalty: opts.lengthPenalty}
+                options: {ignoreEos: opts.ignoreEos, lengthPenalty: opts.lengthPenalty, ...(opts.constraint === undefined ? {} : {constraint: opts.constraint})}
             });
         } catch (err) {
             ordered.put(index, errorLine(l, `line ${l.line}: ${(err as Error).message.split("\n")[0]}`));

@@ -3,6 +3,7 @@
  * alone with `llmgen --json`, results come in input order, bad lines become error results, stdin
  * works, --output/--resume continue a cut output, and the exit codes.
  */
+import {z} from "zod";
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
 import fs from "node:fs";
@@ -84,6 +85,34 @@ for (const [name, model] of [["stories260K", STORIES], ["tiny-random", TINY_RAND
         });
     });
 }
+
+describe("batch with --json-schema", () => {
+    const SCHEMA = {type: "object", properties: {name: {type: "string", maxLength: 8}, age: {type: "integer"}, ok: {type: "boolean"}}, required: ["name", "age", "ok"], additionalProperties: false};
+    const fits = z.object({name: z.string().refine((n) => [...n].length <= 8), age: z.int(), ok: z.boolean()}).strict();
+    test("every answer parses and fits the schema (pure sampling at temperature 1.5, 12 seeds, 2 samples of one), equals the request run alone; beam is an error for its line", async () => {
+        const lines: Line[] = Array.from({length: 12}, (_, i) => ({id: `s${i}`, prompt: "Once upon a time", strategy: "random,temp=1.5", seed: 100 + i, maxTokens: 96}));
+        lines.push({id: "two", prompt: "Lily", strategy: "top-p=0.9", seed: 9, maxTokens: 96, samples: 2});
+        const r = await runCli(["batch", "-m", STORIES(), "--parallel", "8", "--json-schema", JSON.stringify(SCHEMA)],
+            {input: jsonl([...lines, {id: "beam", prompt: "x", strategy: "beam=2"}])});
+        assert.equal(r.code, 1, r.stderr);
+        const events = ndjson(r.stdout);
+        const error = events.find((e) => e.id === "beam");
+        assert.equal(error?.type, "error");
+        assert.match(String(error?.error), /beam=2 cannot follow a grammar/);
+        const done = events.filter((e) => e.type === "done");
+        assert.equal(done.length, 14);
+        for (const e of done) {
+            assert.equal(e.stopReason, "grammar", JSON.stringify(e));
+            assert.ok(fits.safeParse(JSON.parse(String(e.text))).success, `${String(e.id)}: ${String(e.text)}`);
+        }
+        for (const req of [lines[0]!, lines[12]!]) {
+            const single = await runCli([...singleArgs(STORIES(), req).slice(0, -1), "--json-schema", JSON.stringify(SCHEMA), req.prompt]);
+            assert.equal(single.code, 0, single.stderr);
+            const want = ndjson(single.stdout).filter((e) => e.type === "done").map((e) => ({...stable(e), id: req.id}));
+            assert.deepEqual(done.filter((e) => e.id === req.id).map(stable), want, `request ${req.id}`);
+        }
+    });
+});
 
 describe("batch output", () => {
     test("done events come in input order although requests finish out of order (--stream shows the order of work)", async () => {
