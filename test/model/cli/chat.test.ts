@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../../support/cli.js";
-import {BIN, largeFixturesFolder, largeFixturesSkip, ROOT, STORIES} from "../../support/paths.js";
+import {pty} from "../../support/pty.js";
+import {largeFixturesFolder, largeFixturesSkip, STORIES} from "../../support/paths.js";
 
 const dir = largeFixturesFolder();
 const MODEL = dir === undefined ? undefined : ["llama-3-vocab-random-q4_0.gguf", "llama-3-vocab-random.gguf"].map((n) => path.join(dir, n)).find((f) => fs.existsSync(f));
@@ -113,20 +114,6 @@ describe("chat driven by a script (stdin not a terminal)", {skip}, () => {
     });
 });
 
-interface PtyResult {
-    ok: boolean;
-    failed_step: number | null;
-    output: string;
-    exit: number | null;
-    signal: number | null;
-}
-
-function pty(args: string[], steps: Array<{send: string} | {expect: string; timeout?: number}>): PtyResult {
-    const r = spawnSync("python3", [path.join(ROOT, "test", "support", "ptyDrive.py"), process.execPath, BIN, ...args],
-        {input: JSON.stringify(steps), encoding: "utf8", cwd: ROOT, timeout: 180_000});
-    assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as PtyResult;
-}
 
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
 

@@ -12,23 +12,13 @@ import path from "node:path";
 import {describe, test} from "node:test";
 import type {ExploreDistribution, ExploreDocument} from "../../../src/report/explore.js";
 import {runCli} from "../../support/cli.js";
-import {BIN, ROOT, STORIES} from "../../support/paths.js";
+import {pty as ptyRun, type PtyResult, type PtyStep} from "../../support/pty.js";
+import {STORIES} from "../../support/paths.js";
 
-interface PtyResult {
-    ok: boolean;
-    failed_step: number | null;
-    output: string;
-    exit: number | null;
-    signal: number | null;
-}
-
-function pty(args: string[], steps: Array<{send: string} | {expect: string; timeout?: number}>): PtyResult {
+function pty(args: string[], steps: PtyStep[]): PtyResult {
     const env = {...process.env};
     delete env.NO_COLOR;
-    const r = spawnSync("python3", [path.join(ROOT, "test", "support", "ptyDrive.py"), process.execPath, BIN, ...args],
-        {input: JSON.stringify(steps), encoding: "utf8", cwd: ROOT, env, timeout: 180_000});
-    assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout) as PtyResult;
+    return ptyRun(args, steps, env);
 }
 
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
