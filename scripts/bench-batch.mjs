@@ -6,7 +6,7 @@
 //   processes  a loop of separate `llmgen --json` processes, one request each (wall time, startup
 //              and model load included: what a shell loop costs); K of the P requests, as a rate
 // Usage: node scripts/bench-batch.mjs <model.gguf> [strategy=top-p=0.9] [parallel=16] [prompts=64]
-//        [tokens=64] [rounds=3] [processes=8]
+//        [tokens=64] [rounds=3] [processes=8]   (THREADS=n: engine threads; default as llmgen chooses)
 // Needs `npm run build` first.
 import {execFileSync} from "node:child_process";
 import os from "node:os";
@@ -34,7 +34,7 @@ const ends = ["", " there was", " and", " she saw", " he said", " a bird", " it 
 const prompts = Array.from({length: count}, (_, i) => starts[i % starts.length] + ends[Math.floor(i / starts.length) % ends.length]);
 const strategy = parseStrategy(spec);
 
-const engine = await Engine.load({modelPath, sequences: parallel, ctxSize: 256});
+const engine = await Engine.load({modelPath, sequences: parallel, ctxSize: 256, ...(process.env.THREADS ? {threads: Number(process.env.THREADS)} : {})});
 const jobs = prompts.map((p, index) => ({index, promptTokens: engine.tokenize(p), strategy, samples: 1, seed: index + 1, maxTokens, stops: [], options: {ignoreEos: true}}));
 
 /** tok/s (wall clock) and tokens per CPU-second of this process (all its threads; steadier on a shared machine). */
