@@ -95,7 +95,7 @@ export async function diagnose(flags: DoctorFlags): Promise<DoctorReport> {
 
     let modelPath: string | undefined;
     try {
-        modelPath = (await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: false, envModel: process.env.LLMGEN_MODEL})).path;
+        modelPath = (await resolveModel(flags.model, {modelsDir: flags.modelsDir, interactive: false, envModel: process.env.LLMGEN_MODEL, env: process.env})).path;
     } catch (err) {
         report.modelSkipped = `no model to check the route with (${err instanceof Error ? err.message.split("\n")[0] : String(err)}); pass -m <model>`;
     }

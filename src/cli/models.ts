@@ -56,7 +56,7 @@ export function modelsCommand(): Command {
             // Also honour options given before the subcommand (llmgen --models-dir d models).
             const options = command.optsWithGlobals<ModelsCliOptions>();
             const style = outputStyle({color: options.color});
-            const choice = modelsDirChoice(options.modelsDir);
+            const choice = modelsDirChoice(options.modelsDir, process.env);
             const listing = await listModels(choice.dir);
             if (options.json) {
                 process.stdout.write(JSON.stringify({...listing, dirSource: choice.source}, null, 2) + "\n");

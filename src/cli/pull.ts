@@ -54,7 +54,7 @@ export function pullCommand(): Command {
             // Also honour options given before the subcommand (llmgen --models-dir d pull).
             const options = command.optsWithGlobals<PullCliOptions>();
             const style = outputStyle({color: options.color});
-            const choice = modelsDirChoice(options.modelsDir);
+            const choice = modelsDirChoice(options.modelsDir, process.env);
             if (choice.fallbackFrom != null) info(style.err.yellow(`models folder: ${choice.dir} (${choice.fallbackFrom})`));
             else if (options.verbose || options.debug) info(style.err.dim(`models folder: ${choice.dir}`));
 
@@ -74,7 +74,8 @@ export function pullCommand(): Command {
                     sha256: options.sha256,
                     signal: controller.signal,
                     onEvent: reporter.onEvent,
-                    stallTimeoutMs: stallTimeoutFromEnv()
+                    stallTimeoutMs: stallTimeoutFromEnv(),
+                    env: process.env
                 });
                 reporter.clear();
                 const size = formatBytes(result.sizeBytes);

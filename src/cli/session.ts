@@ -53,7 +53,7 @@ export function llamaLog(level: string, line: string): void {
 export async function openEngine(flags: ModelFlags, settings: EngineSettings, style: OutputStyle, sequences: number, signal?: AbortSignal, kvUnified = false): Promise<Engine> {
     const reporter = createPullReporter({tty: style.stderrTTY, chalk: style.err, verbose: settings.verbose});
     const resolved = await resolveModel(flags.model, {
-        modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal, envModel: process.env.LLMGEN_MODEL, stallTimeoutMs: stallTimeoutFromEnv(),
+        modelsDir: flags.modelsDir, interactive: style.stderrTTY, signal, envModel: process.env.LLMGEN_MODEL, stallTimeoutMs: stallTimeoutFromEnv(), env: process.env,
         onNotice: (line) => {
             reporter.clear();
             info(`llmgen: ${line}`);

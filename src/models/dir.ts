@@ -47,7 +47,7 @@ export function packageRoot(): string | null {
 }
 
 /** The per-user cache folder for models on this platform. */
-export function userCacheModelsDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function userCacheModelsDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
     const home = os.homedir();
     if (platform === "win32") {
         const base = env.LOCALAPPDATA || path.join(home, "AppData", "Local");
@@ -79,12 +79,13 @@ export function isWritableDir(dir: string): boolean {
 /** The decision, with its inputs injectable for tests. */
 export function chooseModelsDir(input: {
     override?: string;
-    env?: NodeJS.ProcessEnv;
+    /** The environment (LLMGEN_MODELS_DIR, XDG_CACHE_HOME…): the CLI passes process.env. */
+    env: NodeJS.ProcessEnv;
     projectDir?: string | null;
     cacheDir?: string;
     writable?: (dir: string) => boolean;
 }): ModelsDirChoice {
-    const env = input.env ?? process.env;
+    const env = input.env;
     const expand = (p: string) => path.resolve(p.startsWith("~/") || p === "~" ? path.join(os.homedir(), p.slice(1)) : p);
     if (input.override != null && input.override.trim() !== "") return {dir: expand(input.override), source: "option"};
     const fromEnv = env.LLMGEN_MODELS_DIR;
@@ -106,13 +107,13 @@ export function projectModelsDir(): string | null {
     return root == null ? null : path.join(root, "models");
 }
 
-export function modelsDirChoice(override?: string): ModelsDirChoice {
-    return chooseModelsDir({override});
+export function modelsDirChoice(override: string | undefined, env: NodeJS.ProcessEnv): ModelsDirChoice {
+    return chooseModelsDir({override, env});
 }
 
 /** The models folder: override → LLMGEN_MODELS_DIR → project models/ if writable → user cache. */
-export function modelsDir(override?: string): string {
-    return modelsDirChoice(override).dir;
+export function modelsDir(override: string | undefined, env: NodeJS.ProcessEnv): string {
+    return modelsDirChoice(override, env).dir;
 }
 
 /** A short, readable form of a path: relative to the working folder when inside it. */

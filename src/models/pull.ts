@@ -72,6 +72,8 @@ export interface PullOptions {
     onEvent?: (event: PullEvent) => void;
     /** Hugging Face endpoint (default: MODEL_ENDPOINT, HF_ENDPOINT, https://huggingface.co/). */
     hfEndpoint?: string;
+    /** The environment for MODEL_ENDPOINT / HF_ENDPOINT (the CLI passes process.env; default: none). */
+    env?: NodeJS.ProcessEnv;
     /** Give up when no data arrives for this long (default 60 s; the CLI reads LLMGEN_STALL_TIMEOUT). */
     stallTimeoutMs?: number;
     /** Time allowed for the first answer from the server (default 20 s). */
@@ -487,7 +489,7 @@ async function pullModelUnguarded(spec: string | undefined, opts: PullOptions): 
     const dir = path.resolve(opts.modelsDir);
     const target = pullTarget(spec, opts.sha256, {modelsDir: dir});
     const emit = opts.onEvent ?? (() => undefined);
-    const endpoint = hfEndpoint(opts.hfEndpoint);
+    const endpoint = hfEndpoint(opts.hfEndpoint, opts.env ?? {});
     const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const probeMs = opts.probeTimeoutMs ?? Math.max(DEFAULT_PROBE_TIMEOUT_MS, stallMs);
     const diskFree = opts.diskFree ?? defaultDiskFree;

@@ -22,7 +22,7 @@ import {isModelUri} from "./uri.js";
 import {validateModelFile, type GgufSummary} from "./verify.js";
 
 export interface ResolveOptions {
-    /** --models-dir; LLMGEN_MODELS_DIR and the default folder apply when unset. */
+    /** --models-dir; LLMGEN_MODELS_DIR (from `env`) and the default folder apply when unset. */
     modelsDir?: string;
     /** May pull a missing model that was named (stderr is a terminal). */
     interactive: boolean;
@@ -32,6 +32,8 @@ export interface ResolveOptions {
     onNotice?: (line: string) => void;
     /** Download progress events (the caller draws them). */
     onPullEvent?: (event: PullEvent) => void;
+    /** The environment (LLMGEN_MODELS_DIR, HF_ENDPOINT…): the CLI passes process.env; default: none. */
+    env?: NodeJS.ProcessEnv;
     /** The model to use when `spec` is undefined (the CLI passes LLMGEN_MODEL). */
     envModel?: string;
     /** A download gives up when no data arrives for this long (see PullOptions). */
@@ -102,7 +104,7 @@ function pullCommandFor(what: string | undefined, modelsDirOption: string | unde
 async function pullNow(what: string, announce: string, dir: string, opts: ResolveOptions): Promise<ResolvedModel> {
     opts.onNotice?.(announce);
     try {
-        const result = await pullModel(what, {modelsDir: dir, signal: opts.signal, onEvent: opts.onPullEvent, stallTimeoutMs: opts.stallTimeoutMs});
+        const result = await pullModel(what, {modelsDir: dir, signal: opts.signal, onEvent: opts.onPullEvent, stallTimeoutMs: opts.stallTimeoutMs, env: opts.env});
         opts.onNotice?.(`saved ${displayPath(result.path)}`);
         return await useFile(result.path, result.name, result.entry, true);
     } catch (err) {
@@ -130,7 +132,7 @@ export async function resolveModel(spec: string | undefined, opts: ResolveOption
 }
 
 async function resolveModelQuietly(spec: string | undefined, opts: ResolveOptions): Promise<ResolvedModel> {
-    const dir = modelsDirChoice(opts.modelsDir).dir;
+    const dir = modelsDirChoice(opts.modelsDir, opts.env ?? {}).dir;
     const fromEnv = opts.envModel?.trim();
     const wanted = spec?.trim() || fromEnv || undefined;
     if (spec != null && spec.trim() === "") throw new UsageError("-m needs a model: a path, a file in the models folder, a catalogue name or a URI");

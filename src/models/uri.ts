@@ -51,7 +51,7 @@ export function isModelUri(spec: string): boolean {
  * The Hugging Face endpoint, resolved like node-llama-cpp does: explicit value, else
  * MODEL_ENDPOINT, else HF_ENDPOINT, else https://huggingface.co/. Always ends in "/".
  */
-export function hfEndpoint(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function hfEndpoint(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
     const candidates = [explicit, env.MODEL_ENDPOINT, env.HF_ENDPOINT];
     for (const c of candidates) {
         if (c != null && isHttpUrl(c)) return c.endsWith("/") ? c : c + "/";

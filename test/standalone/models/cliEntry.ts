@@ -16,7 +16,7 @@ function resolveCommand(): Command {
         .option("--models-dir <dir>")
         .option("--interactive", "behave as on a terminal")
         .action(async (model: string | undefined, opts: {modelsDir?: string; interactive?: boolean}) => {
-            const r = await resolveModel(model, {modelsDir: opts.modelsDir, interactive: opts.interactive === true, onNotice: (line) => process.stderr.write(line + "\n")});
+            const r = await resolveModel(model, {modelsDir: opts.modelsDir, interactive: opts.interactive === true, env: process.env, envModel: process.env.LLMGEN_MODEL, onNotice: (line) => process.stderr.write(line + "\n")});
             process.stdout.write(JSON.stringify({path: r.path, name: r.name, architecture: r.architecture, pulled: r.pulled, ...(r.builtin ? {builtin: true} : {})}) + "\n");
         });
 }

@@ -36,8 +36,8 @@ describe("models folder", () => {
         const saved = process.env.LLMGEN_MODELS_DIR;
         delete process.env.LLMGEN_MODELS_DIR;
         try {
-            assert.equal(modelsDir(), path.join(ROOT, "models"));
-            assert.equal(modelsDir("/tmp/x"), "/tmp/x");
+            assert.equal(modelsDir(undefined, process.env), path.join(ROOT, "models"));
+            assert.equal(modelsDir("/tmp/x", process.env), "/tmp/x");
         } finally {
             if (saved !== undefined) process.env.LLMGEN_MODELS_DIR = saved;
         }

@@ -106,7 +106,7 @@ describe("resolveModel", () => {
     it("uses LLMGEN_MODELS_DIR when no folder is given", async () => {
         copy(STORIES(), "only.gguf");
         process.env.LLMGEN_MODELS_DIR = dir;
-        assert.equal((await resolveModel(undefined, {interactive: false})).path, path.join(dir, "only.gguf"));
+        assert.equal((await resolveModel(undefined, {interactive: false, env: process.env})).path, path.join(dir, "only.gguf"));
     });
 
     it("without any model uses the built-in demo model, on a terminal or not", async () => {
@@ -117,7 +117,7 @@ describe("resolveModel", () => {
             assert.equal(r.name, "stories260K");
         }
         process.env.LLMGEN_MODELS_DIR = path.join(root, "empty");
-        assert.equal((await resolveModel(undefined, {interactive: false})).builtin, true);
+        assert.equal((await resolveModel(undefined, {interactive: false, env: process.env})).builtin, true);
     });
 
     it("a catalogue model that is not downloaded: names the pull command", async () => {
