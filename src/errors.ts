@@ -35,9 +35,9 @@ export interface ErrorFix {
     readonly fix?: Fix;
 }
 
-export class UsageError extends Error {
-    override readonly name = "UsageError";
-    readonly exitCode: number = 2;
+/** An error with a message in library terms and, when there is one, the remedy's kind. */
+abstract class ErrorWithFix extends Error {
+    abstract readonly exitCode: number;
     readonly fix?: Fix;
     constructor(message: string, options: ErrorFix = {}) {
         super(message);
@@ -45,12 +45,12 @@ export class UsageError extends Error {
     }
 }
 
-export class RuntimeError extends Error {
+export class UsageError extends ErrorWithFix {
+    override readonly name = "UsageError";
+    readonly exitCode: number = 2;
+}
+
+export class RuntimeError extends ErrorWithFix {
     override readonly name = "RuntimeError";
     readonly exitCode: number = 1;
-    readonly fix?: Fix;
-    constructor(message: string, options: ErrorFix = {}) {
-        super(message);
-        if (options.fix !== undefined) this.fix = options.fix;
-    }
 }
