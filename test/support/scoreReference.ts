@@ -9,19 +9,11 @@
  * normalises in float32: at a 128k vocabulary Σp is off 1 by up to ≈1e-3).
  */
 import fs from "node:fs";
-import {LlamaLogLevel, type Token} from "node-llama-cpp";
-import {loadLlama} from "../../src/engine/binary.js";
+import {openReferenceSequence} from "./referenceSequence.js";
 
 const [modelPath, textFile] = process.argv.slice(2);
 const text = fs.readFileSync(textFile!, "utf8");
-// The binary llmgen itself loads (a checked local build, else the prebuilt): compare on the same one.
-const llama = await loadLlama({gpu: false, logLevel: LlamaLogLevel.disabled, logger: () => undefined, maxThreads: 1});
-const model = await llama.loadModel({modelPath: modelPath!});
-const context = await model.createContext({contextSize: 2048, threads: 1, flashAttention: false});
-const sequence = context.getSequence();
-const tokens: Token[] = [];
-if (model.tokens.shouldPrependBosToken && model.tokens.bos !== null) tokens.push(model.tokens.bos);
-tokens.push(...model.tokenize(text, false));
+const {sequence, tokens, dispose} = await openReferenceSequence(modelPath!, text);
 const input: Parameters<typeof sequence.controlledEvaluate>[0] = tokens.slice(0, -1).map((t) => [t, {generateNext: {probabilities: true, options: {temperature: 0}}}]);
 const result = await sequence.controlledEvaluate(input);
 const ids: number[] = [];
@@ -37,6 +29,4 @@ for (let i = 1; i < tokens.length; i++) {
     logSums.push(Math.log(sum));
 }
 process.stdout.write(JSON.stringify({ids, logprobs, logSums}) + "\n");
-await context.dispose();
-await model.dispose();
-await llama.dispose();
+await dispose();
