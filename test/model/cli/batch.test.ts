@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import {describe, test} from "node:test";
 import {ndjson, runCli} from "../../support/cli.js";
-import {BIN, ROOT, STORIES, TINY_RANDOM} from "../../support/paths.js";
+import {BIN, largeFixturesFolder, largeFixturesSkip, ROOT, STORIES, TINY_RANDOM} from "../../support/paths.js";
 
 interface Line {
     id?: string | number;
@@ -85,6 +85,31 @@ for (const [name, model] of [["stories260K", STORIES], ["tiny-random", TINY_RAND
         });
     });
 }
+
+describe("batch on the quantized Llama 3 fixtures (128k vocabulary)", () => {
+    const large = largeFixturesFolder();
+    const QUANTIZED: Line[] = [
+        {id: "greedy", prompt: "The weather today", strategy: "greedy", seed: 1, maxTokens: 12},
+        {id: "topp", prompt: "Once upon a time", strategy: "temp=0.8,top-p=0.9", seed: 4, maxTokens: 12, samples: 2},
+        {id: "minp", prompt: "héllo 😀", strategy: "min-p=0.05", seed: 9, maxTokens: 10},
+    ];
+    for (const type of ["q4_0", "q8_0"]) {
+        const file = large === undefined ? undefined : path.join(large, `llama-3-vocab-random-${type}.gguf`);
+        const found = file !== undefined && fs.existsSync(file);
+        test(`${type}: every answer equals the same request run alone`, {skip: found ? false : largeFixturesSkip(false)}, async () => {
+            assert.ok(found, `missing ${file}`);
+            const r = await runCli(["batch", "-m", file!, "--parallel", "4"], {input: jsonl(QUANTIZED)});
+            assert.equal(r.code, 0, r.stderr);
+            const events = ndjson(r.stdout);
+            for (const req of QUANTIZED) {
+                const single = await runCli(singleArgs(file!, req));
+                assert.equal(single.code, 0, single.stderr);
+                const want = ndjson(single.stdout).filter((e) => e.type === "done").map((e) => ({...stable(e), id: req.id}));
+                assert.deepEqual(events.filter((e) => e.id === req.id).map(stable), want, `request ${req.id}`);
+            }
+        });
+    }
+});
 
 describe("batch with --json-schema", () => {
     const SCHEMA = {type: "object", properties: {name: {type: "string", maxLength: 8}, age: {type: "integer"}, ok: {type: "boolean"}}, required: ["name", "age", "ok"], additionalProperties: false};
